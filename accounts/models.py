@@ -1,0 +1,56 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class AccountType(models.TextChoices):
+    FREE = "free", "Free"
+    PREMIUM = "premium", "Premium"
+
+
+class PlatformUserManager(UserManager):
+    def get_by_natural_key(self, username: str):
+        # Logins match usernames case-insensitively, the same way uniqueness is enforced.
+        return self.get(username_lower=username.lower())
+
+
+class User(AbstractUser):
+    """A platform account: a learner, and possibly a professional (see subscriptions.Professional).
+
+    Usernames and emails are unique case-insensitively. MariaDB has no functional indexes, so the
+    rule is expressed as unique keys on stored generated columns (`LOWER(...)`), which both MariaDB
+    and SQLite compute and index themselves: no application code can bypass it.
+    """
+
+    email = models.EmailField("email address", max_length=254)
+    account_type = models.CharField(
+        max_length=10, choices=AccountType.choices, default=AccountType.FREE
+    )
+    username_lower = models.GeneratedField(
+        expression=Lower("username"),
+        output_field=models.CharField(max_length=150),
+        db_persist=True,
+    )
+    email_lower = models.GeneratedField(
+        expression=Lower("email"),
+        output_field=models.CharField(max_length=254),
+        db_persist=True,
+    )
+
+    objects = PlatformUserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        db_table = "users"
+        constraints = [
+            models.UniqueConstraint(fields=["username_lower"], name="users_username_ci_unique"),
+            models.UniqueConstraint(fields=["email_lower"], name="users_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(account_type__in=AccountType.values),
+                name="users_account_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username

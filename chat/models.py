@@ -1,0 +1,112 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ChannelType(models.TextChoices):
+    COURSE = "course", "Course"
+    DIRECT_MESSAGE = "direct_message", "Direct message"
+
+
+class ChatChannel(models.Model):
+    """A conversation. A course channel belongs to one plan (`related_id` = plan id).
+
+    `related_id` is deliberately not a foreign key: other channel types point at other things
+    (or at nothing), and the unique key (channel_type, related_id) keeps one course channel per
+    plan. MySQL treats NULLs as distinct in unique keys, so channels without a related object are
+    not limited by it.
+
+    `last_seq` is the seq of the newest message; posting takes `last_seq + 1` under this row's
+    lock, so seqs are gap-free in commit order.
+    """
+
+    channel_type = models.CharField(max_length=20, choices=ChannelType.choices)
+    related_id = models.BigIntegerField(null=True, blank=True)
+    professional = models.ForeignKey(
+        "subscriptions.Professional",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="channels",
+    )
+    name = models.CharField(max_length=200, blank=True)
+    last_seq = models.PositiveIntegerField(default=0)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "chat_channels"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_type", "related_id"], name="chat_channels_type_related_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel_type__in=ChannelType.values),
+                name="chat_channels_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.channel_type} #{self.pk}"
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    PROFESSIONAL = "professional", "Professional"
+
+
+class ChannelMembership(models.Model):
+    channel = models.ForeignKey(ChatChannel, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_memberships"
+    )
+    role = models.CharField(
+        max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+    # The seq of the last message this member has read; unread = newer messages by others.
+    last_read_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "chat_memberships"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "user"], name="chat_memberships_channel_user_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "channel"], name="chat_memberships_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.channel_id}"
+
+
+class ChatMessage(models.Model):
+    channel = models.ForeignKey(ChatChannel, on_delete=models.CASCADE, related_name="messages")
+    # Position in the channel: 1, 2, 3 … without gaps, in commit order.
+    seq = models.PositiveIntegerField()
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages"
+    )
+    content = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        db_table = "chat_messages"
+        constraints = [
+            # Also the index behind every page query: WHERE channel_id = ? [AND seq < ?]
+            # ORDER BY seq DESC LIMIT n reads this index backwards, with no filesort.
+            models.UniqueConstraint(fields=["channel", "seq"], name="chat_messages_channel_seq"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="chat_messages_seq_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} in {self.channel_id}"

@@ -1,0 +1,115 @@
+"""Writes of the chat app. Lock order: channel row, then membership rows."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
+from platform_project.errors import Forbidden, ValidationFailed
+from subscriptions.entitlements import EVERYTHING, NOTHING, STAFF, Entitlement, entitlement_for
+from subscriptions.models import ProfessionalPlan
+
+MESSAGE_MAX_LENGTH = 5000
+
+
+def _get_or_create(model, *, defaults=None, **unique_key):
+    """get_or_create that survives a concurrent insert of the same unique key.
+
+    Django's get_or_create already retries the read after an IntegrityError; the savepoint keeps
+    the caller's transaction usable when the other insert wins.
+    """
+    try:
+        with transaction.atomic():
+            return model.objects.get_or_create(defaults=defaults, **unique_key)
+    except IntegrityError:
+        return model.objects.get(**unique_key), False
+
+
+@transaction.atomic
+def course_channel_ensure(*, plan: ProfessionalPlan, user: User) -> ChatChannel:
+    """Get or create the plan's course channel with the professional and `user` as members.
+
+    Idempotent: safe to call for every activation and renewal, and concurrently (unique keys on
+    (channel_type, related_id) and (channel, user) decide races; the loser reads the winner's row).
+    """
+    channel, _ = _get_or_create(
+        ChatChannel,
+        channel_type=ChannelType.COURSE,
+        related_id=plan.pk,
+        defaults={"professional_id": plan.professional_id, "name": plan.name},
+    )
+    _get_or_create(
+        ChannelMembership,
+        channel=channel,
+        user_id=plan.professional.user_id,
+        defaults={"role": MembershipRole.PROFESSIONAL},
+    )
+    if user.pk != plan.professional.user_id:
+        _get_or_create(ChannelMembership, channel=channel, user=user)
+    return channel
+
+
+def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
+    """The entitlement for one channel: course channels follow the plan's subscriptions."""
+    if channel.channel_type == ChannelType.COURSE:
+        return entitlement_for(
+            user,
+            owner_user_id=channel.professional.user_id if channel.professional else None,
+            professional_id=channel.professional_id,
+            plan_id=channel.related_id,
+        )
+    # Other channel types (direct messages) are open to their members only.
+    if ChannelMembership.objects.filter(channel=channel, user=user).exists():
+        return EVERYTHING
+    return STAFF if user.is_staff else NOTHING
+
+
+@transaction.atomic
+def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMessage:
+    """Post a message: validates, takes the next seq under the channel row's lock.
+
+    The lock makes seq gap-free in commit order and stamps the channel's last activity in the
+    same write. Entitlement is checked here as well as in the view, so no caller can skip it.
+    """
+    text = content.strip()
+    if not text:
+        raise ValidationFailed("A message cannot be blank.", code="blank")
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise ValidationFailed(
+            f"A message has at most {MESSAGE_MAX_LENGTH} characters.", code="max_length"
+        )
+    if not channel_entitlement(user=sender, channel=channel).can_post:
+        raise Forbidden("You cannot post in this channel.", code="cannot_post")
+    locked = ChatChannel.objects.select_for_update().only("id", "last_seq").get(pk=channel.pk)
+    now = timezone.now()
+    seq = locked.last_seq + 1
+    ChatChannel.objects.filter(pk=channel.pk).update(last_seq=seq, last_activity_at=now)
+    message = ChatMessage.objects.create(
+        channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
+    )
+    # The sender has read their own message.
+    ChannelMembership.objects.filter(channel_id=channel.pk, user=sender).update(
+        last_read_seq=seq
+    )
+    return message
+
+
+@transaction.atomic
+def channel_mark_read(*, channel: ChatChannel, user: User, seq: int | None = None) -> int:
+    """Move the member's read mark up to `seq` (default: newest). Never moves it backwards."""
+    target = channel.last_seq if seq is None else min(seq, channel.last_seq)
+    ChannelMembership.objects.filter(
+        channel=channel, user=user, last_read_seq__lt=target
+    ).update(last_read_seq=target)
+    membership = ChannelMembership.objects.filter(channel=channel, user=user).first()
+    return membership.last_read_seq if membership else 0
+
+
+@transaction.atomic
+def message_set_hidden(*, message: ChatMessage, hidden: bool, by: User | None) -> ChatMessage:
+    """Moderation: hide or unhide a message (hidden messages are not shown to members)."""
+    message.hidden_at = timezone.now() if hidden else None
+    message.hidden_by = by if hidden else None
+    message.save(update_fields=["hidden_at", "hidden_by"])
+    return message
+

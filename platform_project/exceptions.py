@@ -1,0 +1,56 @@
+"""JSON errors for every API path, in DRF's shapes, with a machine `code` where it helps."""
+
+import logging
+
+from django.http import JsonResponse
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+from platform_project.errors import DomainError
+
+logger = logging.getLogger("platform_project.errors")
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        # Building our own Response: roll the request's transaction back like DRF's handler does.
+        set_rollback()
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+
+    response = exception_handler(exc, context)
+    if response is None:
+        # Unexpected: log the traceback, answer JSON without it.
+        logger.exception("Unhandled exception in API view", exc_info=exc)
+        set_rollback()
+        return Response(
+            {"detail": "A server error occurred.", "code": "server_error"},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    # {"detail": "..."} errors gain the machine code DRF already knows (not_authenticated, ...).
+    if isinstance(response.data, dict) and set(response.data) == {"detail"}:
+        codes = exc.get_codes() if hasattr(exc, "get_codes") else None
+        if isinstance(codes, str):
+            response.data["code"] = codes
+    return response
+
+
+def json_page_not_found(request, exception=None):
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+def json_server_error(request):
+    return JsonResponse(
+        {"detail": "A server error occurred.", "code": "server_error"}, status=500
+    )
+
+
+def json_bad_request(request, exception=None):
+    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+
+
+def json_permission_denied(request, exception=None):
+    return JsonResponse(
+        {"detail": "You do not have permission to perform this action.", "code": "permission_denied"},
+        status=403,
+    )

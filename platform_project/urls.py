@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from platform_project.converters import IdConverter
+
+# <id:...> in every app's routes: digits that fit the column, else a plain 404.
+register_converter(IdConverter, "id")
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include("accounts.urls")),
+    path("", include("subscriptions.urls")),
+    path("chat/", include("chat.urls")),
+    path("content/", include("content.urls")),
+]
+
+# Everything outside the admin is API: errors are JSON, never an HTML page.
+handler400 = "platform_project.exceptions.json_bad_request"
+handler403 = "platform_project.exceptions.json_permission_denied"
+handler404 = "platform_project.exceptions.json_page_not_found"
+handler500 = "platform_project.exceptions.json_server_error"
