@@ -19,7 +19,7 @@ class PrototypeBcryptPasswordHasher(BCryptPasswordHasher):
         return super().verify(password, "bcrypt$" + legacy)
 
     def decode(self, encoded):
-        algorithm, legacy = encoded.split("$", 1)
+        _, legacy = encoded.split("$", 1)
         return super().decode("bcrypt$" + legacy)
 
     def safe_summary(self, encoded):

@@ -88,9 +88,7 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
     )
     # The sender has read their own message.
-    ChannelMembership.objects.filter(channel_id=channel.pk, user=sender).update(
-        last_read_seq=seq
-    )
+    ChannelMembership.objects.filter(channel_id=channel.pk, user=sender).update(last_read_seq=seq)
     return message
 
 
@@ -98,9 +96,9 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
 def channel_mark_read(*, channel: ChatChannel, user: User, seq: int | None = None) -> int:
     """Move the member's read mark up to `seq` (default: newest). Never moves it backwards."""
     target = channel.last_seq if seq is None else min(seq, channel.last_seq)
-    ChannelMembership.objects.filter(
-        channel=channel, user=user, last_read_seq__lt=target
-    ).update(last_read_seq=target)
+    ChannelMembership.objects.filter(channel=channel, user=user, last_read_seq__lt=target).update(
+        last_read_seq=target
+    )
     membership = ChannelMembership.objects.filter(channel=channel, user=user).first()
     return membership.last_read_seq if membership else 0
 
@@ -112,4 +110,3 @@ def message_set_hidden(*, message: ChatMessage, hidden: bool, by: User | None) -
     message.hidden_by = by if hidden else None
     message.save(update_fields=["hidden_at", "hidden_by"])
     return message
-

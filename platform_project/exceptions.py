@@ -40,9 +40,7 @@ def json_page_not_found(request, exception=None):
 
 
 def json_server_error(request):
-    return JsonResponse(
-        {"detail": "A server error occurred.", "code": "server_error"}, status=500
-    )
+    return JsonResponse({"detail": "A server error occurred.", "code": "server_error"}, status=500)
 
 
 def json_bad_request(request, exception=None):
@@ -51,6 +49,9 @@ def json_bad_request(request, exception=None):
 
 def json_permission_denied(request, exception=None):
     return JsonResponse(
-        {"detail": "You do not have permission to perform this action.", "code": "permission_denied"},
+        {
+            "detail": "You do not have permission to perform this action.",
+            "code": "permission_denied",
+        },
         status=403,
     )

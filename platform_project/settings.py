@@ -223,8 +223,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Learning Platform API",
     "DESCRIPTION": (
         "Learners subscribe to professionals' plans; a subscription opens the plan's course chat "
-        "and unlocks the professional's content. Authenticate with `Authorization: Bearer <access>` "
-        "from `POST /login`."
+        "and unlocks the professional's content. Authenticate with "
+        "`Authorization: Bearer <access>` from `POST /login`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -9,7 +9,7 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 
-from platform_project.settings import *  # noqa: E402,F403
+from platform_project.settings import *  # noqa: F403
 
 # Argon2 at production cost would make every signup and login in the suite slow; the hasher
 # configuration itself is tested against the production list.

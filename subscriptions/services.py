@@ -98,12 +98,12 @@ PLAN_EDITABLE_FIELDS = frozenset(
 
 @transaction.atomic
 def plan_update(*, user: User, plan: ProfessionalPlan, **changes) -> ProfessionalPlan:
-    """The owning verified professional edits a plan. A price change affects future payments only."""
+    """The owning verified professional edits a plan; a new price applies to future payments."""
     unknown = set(changes) - PLAN_EDITABLE_FIELDS
     if unknown:
         raise ValidationFailed(f"Not editable: {', '.join(sorted(unknown))}.")
-    plan = ProfessionalPlan.objects.select_for_update().select_related("professional").get(
-        pk=plan.pk
+    plan = (
+        ProfessionalPlan.objects.select_for_update().select_related("professional").get(pk=plan.pk)
     )
     _require_verified_owner(user=user, professional=plan.professional)
     for field, value in changes.items():
@@ -115,8 +115,8 @@ def plan_update(*, user: User, plan: ProfessionalPlan, **changes) -> Professiona
 @transaction.atomic
 def plan_delete(*, user: User, plan: ProfessionalPlan) -> str:
     """Delete a plan, or archive it (inactive) when it has subscriptions. Returns what happened."""
-    plan = ProfessionalPlan.objects.select_for_update().select_related("professional").get(
-        pk=plan.pk
+    plan = (
+        ProfessionalPlan.objects.select_for_update().select_related("professional").get(pk=plan.pk)
     )
     _require_verified_owner(user=user, professional=plan.professional)
     if plan.subscriptions.exists():
@@ -224,7 +224,7 @@ def subscription_subscribe(
 
 @transaction.atomic
 def subscription_cancel(*, subscription: Subscription, reason: str = "") -> Subscription:
-    """End an active subscription at the holder's request; its channel becomes read-only for them."""
+    """End an active subscription on the holder's request; their channel becomes read-only."""
     subscription = (
         Subscription.objects.select_for_update().select_related("plan").get(pk=subscription.pk)
     )
