@@ -1,0 +1,28 @@
+import django_filters
+
+from subscriptions.models import ProfessionalPlan
+
+
+class IdTieBreakOrderingFilter(django_filters.OrderingFilter):
+    """Client-chosen ordering, always ending in the id so pages are stable."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value:
+            last = value[-1]
+            qs = qs.order_by(*qs.query.order_by, "-id" if last.startswith("-") else "id")
+        return qs
+
+
+class PlanCatalogueFilter(django_filters.FilterSet):
+    professional = django_filters.NumberFilter(field_name="professional_id")
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+    ordering = IdTieBreakOrderingFilter(
+        fields=(("price", "price"), ("created_at", "created_at"), ("name", "name")),
+        help_text="price, -price, created_at, -created_at, name, -name (default: newest first).",
+    )
+
+    class Meta:
+        model = ProfessionalPlan
+        fields = ["professional", "min_price", "max_price"]
