@@ -1,0 +1,153 @@
+"""HTTP API of the content app: GET /content/, POST /content/, GET|PATCH|DELETE /content/{id}.
+
+Every response body is built from `content.selectors`, which applies the entitlement check
+(`subscriptions.entitlements`) before anything reaches a serializer.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from content.filters import ContentFilter
+from content.models import ProContent
+from content.permissions import ContentAccess
+from content.selectors import content_detail, content_for_viewer, content_get_visible, content_list
+from content.serializers import (
+    ContentCreateInputSerializer,
+    ContentDetailOutputSerializer,
+    ContentListOutputSerializer,
+    ContentUpdateInputSerializer,
+)
+from content.services import content_create, content_delete, content_update
+from platform_project.schema import (
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    VALIDATION_ERROR,
+    ValidationErrorSerializer,
+    error,
+)
+
+CONTENT_ID = OpenApiParameter("content_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+WRITE_FORBIDDEN = error(
+    "Only the item's verified professional may do this.",
+    "permission_denied",
+    "not_professional",
+    "professional_unverified",
+    "not_owner",
+)
+INVALID_CONTENT = OpenApiResponse(
+    ValidationErrorSerializer,
+    description=(
+        "Invalid input: field → list of messages, or `{detail, code}` with code `invalid_plan` "
+        "when plan_id is not one of your own plans (unknown ids included)."
+    ),
+    examples=[
+        OpenApiExample(
+            "field", value={"title": ["This field may not be blank."]}, response_only=True
+        ),
+        OpenApiExample(
+            "invalid_plan",
+            value={"detail": "plan_id: must be one of your own plans.", "code": "invalid_plan"},
+            response_only=True,
+        ),
+    ],
+)
+
+
+class ContentViewSet(viewsets.GenericViewSet):
+    permission_classes = [ContentAccess]
+    filterset_class = ContentFilter
+    lookup_url_kwarg = "content_id"
+    # Only for the schema generator and the filter backend's model lookup; requests go through
+    # get_queryset.
+    queryset = ProContent.objects.none()
+
+    def get_queryset(self):
+        return content_list(user=self.request.user)
+
+    @extend_schema(
+        tags=["content"],
+        summary="Published content, newest first",
+        description=(
+            "Public. `locked` says whether the requester may read each item's full content "
+            "(owner, staff, or an active subscriber of the item's plan — of any of the "
+            "professional's plans when the item has none). Drafts are not listed."
+        ),
+        responses={200: ContentListOutputSerializer(many=True), 400: VALIDATION_ERROR},
+    )
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ContentListOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["content"],
+        summary="Create a content item",
+        request=ContentCreateInputSerializer,
+        responses={
+            201: ContentDetailOutputSerializer,
+            400: INVALID_CONTENT,
+            401: UNAUTHENTICATED,
+            403: WRITE_FORBIDDEN,
+        },
+    )
+    def create(self, request):
+        serializer = ContentCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        content = content_create(user=request.user, **serializer.validated_data)
+        viewer = content_for_viewer(content=content, user=request.user)
+        return Response(ContentDetailOutputSerializer(viewer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["content"],
+        summary="One content item",
+        description=(
+            "Public. `full_content` is null and `locked` true unless the requester is the owner, "
+            "staff, or an active subscriber (see the list). Drafts answer 404 to everyone but "
+            "their owner and staff."
+        ),
+        parameters=[CONTENT_ID],
+        responses={200: ContentDetailOutputSerializer, 404: NOT_FOUND},
+    )
+    def retrieve(self, request, content_id: int):
+        viewer = content_detail(content_id=content_id, user=request.user)
+        return Response(ContentDetailOutputSerializer(viewer).data)
+
+    @extend_schema(
+        tags=["content"],
+        summary="Change a content item",
+        parameters=[CONTENT_ID],
+        request=ContentUpdateInputSerializer,
+        responses={
+            200: ContentDetailOutputSerializer,
+            400: INVALID_CONTENT,
+            401: UNAUTHENTICATED,
+            403: WRITE_FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def partial_update(self, request, content_id: int):
+        serializer = ContentUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        content = content_get_visible(content_id=content_id, user=request.user)
+        content = content_update(user=request.user, content=content, **serializer.validated_data)
+        viewer = content_for_viewer(content=content, user=request.user)
+        return Response(ContentDetailOutputSerializer(viewer).data)
+
+    @extend_schema(
+        tags=["content"],
+        summary="Delete a content item",
+        parameters=[CONTENT_ID],
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            401: UNAUTHENTICATED,
+            403: WRITE_FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def destroy(self, request, content_id: int):
+        content = content_get_visible(content_id=content_id, user=request.user)
+        content_delete(user=request.user, content=content)
+        return Response(status=status.HTTP_204_NO_CONTENT)
