@@ -1,10 +1,13 @@
 """Writes of the chat app. Lock order: channel row, then membership rows."""
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
+from chat.selectors import membership_read_state
 from platform_project.errors import Forbidden, ValidationFailed
 from subscriptions.entitlements import EVERYTHING, NOTHING, STAFF, Entitlement, entitlement_for
 from subscriptions.models import ProfessionalPlan
@@ -92,15 +95,45 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
     return message
 
 
+@dataclass(frozen=True)
+class ReadState:
+    channel_id: int
+    last_read_seq: int
+    unread_count: int
+
+
 @transaction.atomic
-def channel_mark_read(*, channel: ChatChannel, user: User, seq: int | None = None) -> int:
-    """Move the member's read mark up to `seq` (default: newest). Never moves it backwards."""
-    target = channel.last_seq if seq is None else min(seq, channel.last_seq)
-    ChannelMembership.objects.filter(channel=channel, user=user, last_read_seq__lt=target).update(
+def channel_mark_read(
+    *, channel: ChatChannel, user: User, message_id: int | None = None
+) -> ReadState:
+    """Move `user`'s read mark up to `message_id`'s seq (default: the channel's newest message).
+
+    The mark never moves backwards: the conditional UPDATE only raises it, so two concurrent
+    marks end at the higher one without a lock. Only members have a mark (staff who read a
+    channel they are not in get `not_member`). `message_id` must be a message of this channel.
+    """
+    membership = ChannelMembership.objects.filter(channel=channel, user=user).first()
+    if membership is None:
+        raise Forbidden("Only members of this channel have a read mark.", code="not_member")
+    if message_id is None:
+        # The channel row, not the caller's copy: messages may have arrived since it was read.
+        target = ChatChannel.objects.filter(pk=channel.pk).values_list("last_seq", flat=True)[0]
+    else:
+        target = (
+            ChatMessage.objects.filter(channel=channel, pk=message_id)
+            .values_list("seq", flat=True)
+            .first()
+        )
+        if target is None:
+            raise ValidationFailed(
+                "This message is not in this channel.", code="message_not_in_channel"
+            )
+    ChannelMembership.objects.filter(pk=membership.pk, last_read_seq__lt=target).update(
         last_read_seq=target
     )
-    membership = ChannelMembership.objects.filter(channel=channel, user=user).first()
-    return membership.last_read_seq if membership else 0
+    # Read back rather than computed: a concurrent mark may have raised it further.
+    last_read_seq, unread_count = membership_read_state(channel_id=channel.pk, user_id=user.pk)
+    return ReadState(channel_id=channel.pk, last_read_seq=last_read_seq, unread_count=unread_count)
 
 
 @transaction.atomic

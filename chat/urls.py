@@ -1,3 +1,14 @@
-from django.urls import path, register_converter  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from chat.views import ChannelMessageViewSet, UserChannelViewSet
+
+urlpatterns = [
+    path("users/<id:user_id>/channels", UserChannelViewSet.as_view({"get": "list"})),
+    # The original path: the same message list as …/messages.
+    path("channels/<id:channel_id>", ChannelMessageViewSet.as_view({"get": "list"})),
+    path(
+        "channels/<id:channel_id>/messages",
+        ChannelMessageViewSet.as_view({"get": "list", "post": "create"}),
+    ),
+    path("channels/<id:channel_id>/read", ChannelMessageViewSet.as_view({"post": "read"})),
+]

@@ -1,0 +1,144 @@
+"""Reads of the chat app for the API.
+
+Everything a list shows is computed in SQL (annotations and correlated subqueries), so a page
+costs the same number of queries whatever the number of channels and messages.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
+from platform_project.errors import NotFound
+from subscriptions.entitlements import entitled_expression
+
+
+def _unread_count_expression() -> Coalesce:
+    """Visible messages newer than the membership's read mark, sent by someone else.
+
+    Correlated on the membership row (`channel_id`, `last_read_seq`, `user_id`); the range
+    `seq > last_read_seq` is read from the (channel_id, seq) unique key.
+    """
+    unread = (
+        ChatMessage.objects.filter(
+            channel_id=OuterRef("channel_id"),
+            seq__gt=OuterRef("last_read_seq"),
+            hidden_at__isnull=True,
+        )
+        .exclude(sender_id=OuterRef("user_id"))
+        .order_by()
+        .values("channel_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
+
+
+def user_get(*, user_id: int) -> User:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound("User not found.", code="user_not_found")
+    return user
+
+
+def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
+    """`user`'s channels as membership rows, most recent activity first.
+
+    Each row carries `channel` (joined), `can_post`, `unread_count` and `last_message_id`
+    (newest visible message, or None); `channel_rows_attach_last_message` turns the ids of one
+    page into message objects with one more query.
+
+    `can_post` is the SQL twin of the entitlement rule (`entitled_expression`): for a course
+    channel the plan's owner or an active subscriber; other channel types are open to members.
+    It answers for `user`, also when staff look at someone else's list.
+    """
+    course_can_post = ExpressionWrapper(
+        entitled_expression(
+            user,
+            owner_user_ref="channel__professional__user_id",
+            professional_ref="channel__professional_id",
+            plan_ref="channel__related_id",
+        ),
+        output_field=BooleanField(),
+    )
+    newest_visible = (
+        ChatMessage.objects.filter(channel_id=OuterRef("channel_id"), hidden_at__isnull=True)
+        .order_by("-seq")
+        .values("pk")[:1]
+    )
+    return (
+        ChannelMembership.objects.filter(user=user)
+        .select_related("channel")
+        .annotate(
+            can_post=Case(
+                When(channel__channel_type=ChannelType.COURSE, then=course_can_post),
+                default=Value(True),
+                output_field=BooleanField(),
+            ),
+            unread_count=_unread_count_expression(),
+            last_message_id=Subquery(newest_visible),
+        )
+        .order_by("-channel__last_activity_at", "-channel_id")
+    )
+
+
+def channel_rows_attach_last_message(*, rows: Iterable[ChannelMembership]) -> None:
+    """Set `row.last_message` (a ChatMessage with its sender, or None) on one page of rows.
+
+    One query for the whole page, by primary key.
+    """
+    rows = list(rows)
+    ids = {row.last_message_id for row in rows if row.last_message_id is not None}
+    messages = (
+        {m.pk: m for m in ChatMessage.objects.filter(pk__in=ids).select_related("sender")}
+        if ids
+        else {}
+    )
+    for row in rows:
+        row.last_message = messages.get(row.last_message_id)
+
+
+def channel_get(*, channel_id: int) -> ChatChannel:
+    """A channel with its professional (the entitlement check needs the owner's user id)."""
+    channel = ChatChannel.objects.select_related("professional").filter(pk=channel_id).first()
+    if channel is None:
+        raise NotFound("Channel not found.", code="channel_not_found")
+    return channel
+
+
+def channel_messages(*, channel: ChatChannel) -> QuerySet[ChatMessage]:
+    """The channel's visible messages, newest first.
+
+    `seq` is unique within a channel, so it is a complete order without an id tie-breaker;
+    WHERE channel_id = ? [AND seq < ?] ORDER BY seq DESC LIMIT n reads the (channel_id, seq)
+    unique key backwards, with no filesort, at any depth.
+    """
+    return (
+        ChatMessage.objects.filter(channel=channel, hidden_at__isnull=True)
+        .select_related("sender")
+        .order_by("-seq")
+    )
+
+
+def membership_read_state(*, channel_id: int, user_id: int) -> tuple[int, int]:
+    """(last_read_seq, unread_count) of one membership, by the same rule as the channel list."""
+    row = (
+        ChannelMembership.objects.filter(channel_id=channel_id, user_id=user_id)
+        .annotate(unread_count=_unread_count_expression())
+        .values_list("last_read_seq", "unread_count")
+        .first()
+    )
+    return row or (0, 0)

@@ -1,0 +1,87 @@
+from rest_framework import serializers
+
+from chat.models import ChannelType
+from chat.services import MESSAGE_MAX_LENGTH
+
+
+class ChannelLastMessageOutputSerializer(serializers.Serializer):
+    message_id = serializers.IntegerField(source="pk")
+    seq = serializers.IntegerField()
+    sender_id = serializers.IntegerField()
+    sender_username = serializers.CharField(source="sender.username")
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ChannelListItemOutputSerializer(serializers.Serializer):
+    """One channel of a user's list (built from the user's membership row)."""
+
+    channel_id = serializers.IntegerField()
+    channel_type = serializers.ChoiceField(source="channel.channel_type", choices=ChannelType)
+    related_id = serializers.IntegerField(
+        source="channel.related_id",
+        allow_null=True,
+        help_text="For a course channel, the plan's id.",
+    )
+    professional_id = serializers.IntegerField(source="channel.professional_id", allow_null=True)
+    name = serializers.CharField(source="channel.name")
+    can_post = serializers.BooleanField(
+        help_text="False when the user may only read the history (e.g. subscription ended)."
+    )
+    last_message = ChannelLastMessageOutputSerializer(
+        allow_null=True, help_text="The newest visible message, or null."
+    )
+    unread_count = serializers.IntegerField(
+        help_text="Visible messages by others newer than the user's read mark."
+    )
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    message_id = serializers.IntegerField(source="pk")
+    channel_id = serializers.IntegerField()
+    seq = serializers.IntegerField(
+        help_text="Position in the channel: 1, 2, 3 … without gaps, in commit order."
+    )
+    sender_id = serializers.IntegerField()
+    sender_username = serializers.CharField(source="sender.username")
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MessageCreateInputSerializer(serializers.Serializer):
+    content = serializers.CharField(
+        trim_whitespace=False,
+        allow_blank=True,  # blank is reported below with the same message as whitespace-only
+        help_text=(
+            f"1 to {MESSAGE_MAX_LENGTH} characters after trimming; stored exactly as sent "
+            "(unicode and HTML are plain text)."
+        ),
+    )
+
+    def validate_content(self, value: str) -> str:
+        # The service checks the same rule; checking here too gives the field-shaped error.
+        text = value.strip()
+        if not text:
+            raise serializers.ValidationError("A message cannot be blank.", code="blank")
+        if len(text) > MESSAGE_MAX_LENGTH:
+            raise serializers.ValidationError(
+                f"A message has at most {MESSAGE_MAX_LENGTH} characters.", code="max_length"
+            )
+        return value
+
+
+class ChannelReadInputSerializer(serializers.Serializer):
+    message_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Mark read up to this message of the channel; default: the newest.",
+    )
+
+
+class ChannelReadOutputSerializer(serializers.Serializer):
+    channel_id = serializers.IntegerField()
+    last_read_seq = serializers.IntegerField(
+        help_text="The seq of the last message read (never moves backwards)."
+    )
+    unread_count = serializers.IntegerField()

@@ -1,0 +1,177 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound as DRFNotFound
+from rest_framework.exceptions import ParseError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.viewsets import GenericViewSet
+
+from chat import selectors, services
+from chat.models import ChannelMembership, ChatMessage
+from chat.permissions import ChannelAccess, IsSelfOrStaff
+from chat.serializers import (
+    ChannelListItemOutputSerializer,
+    ChannelReadInputSerializer,
+    ChannelReadOutputSerializer,
+    MessageCreateInputSerializer,
+    MessageOutputSerializer,
+)
+from platform_project.schema import (
+    THROTTLED,
+    UNAUTHENTICATED,
+    VALIDATION_ERROR,
+    error,
+)
+
+USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
+CHANNEL_ID = OpenApiParameter("channel_id", int, OpenApiParameter.PATH)
+CHANNEL_NOT_FOUND = error("Channel not found.", "channel_not_found")
+CANNOT_READ = error("You are not a member of this channel.", "cannot_read")
+
+
+class MessageCursorPagination(CursorPagination):
+    """Newest first, keyed by `seq`: a walk along `next` never skips or repeats a message while
+    new ones arrive (they land above the first page), and a deep page costs what the first does.
+    """
+
+    ordering = "-seq"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except DRFNotFound:
+            # DRF answers a corrupt cursor with 404; it is a bad request, not a missing page.
+            raise ParseError("Invalid cursor.", code="invalid_cursor") from None
+        if cursor is not None and cursor.position is not None and not cursor.position.isdigit():
+            # A hand-made cursor with a non-numeric position would reach the seq lookup.
+            raise ParseError("Invalid cursor.", code="invalid_cursor")
+        return cursor
+
+
+class MessagePostThrottle(UserRateThrottle):
+    """Per-user rate of new messages (settings: DEFAULT_THROTTLE_RATES["message_post"])."""
+
+    scope = "message_post"
+
+
+class UserChannelViewSet(GenericViewSet):
+    permission_classes = [IsSelfOrStaff]
+    queryset = ChannelMembership.objects.none()  # for the schema only; rows come from selectors
+    serializer_class = ChannelListItemOutputSerializer
+
+    @extend_schema(
+        summary="A user's channels",
+        description=(
+            "The user's channels, most recent activity first, each with its newest visible "
+            "message and the user's unread count. The user themself or staff."
+        ),
+        parameters=[USER_ID],
+        responses={
+            200: ChannelListItemOutputSerializer(many=True),
+            401: UNAUTHENTICATED,
+            403: error("You can only see your own channels.", "permission_denied"),
+            404: error("User not found.", "user_not_found"),
+        },
+    )
+    def list(self, request, user_id: int):
+        user = request.user if user_id == request.user.pk else selectors.user_get(user_id=user_id)
+        page = self.paginate_queryset(selectors.channel_list_for_user(user=user))
+        # The page's newest messages in one query (after pagination: only this page's).
+        selectors.channel_rows_attach_last_message(rows=page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ChannelMessageViewSet(GenericViewSet):
+    """A channel's messages: read (members, former subscribers, staff), post, mark read."""
+
+    permission_classes = [ChannelAccess]
+    queryset = ChatMessage.objects.none()  # for the schema only; rows come from selectors
+    pagination_class = MessageCursorPagination
+    serializer_class = MessageOutputSerializer
+    posting_actions = ("create",)
+
+    def get_object(self):
+        channel = selectors.channel_get(channel_id=self.kwargs["channel_id"])
+        self.check_object_permissions(self.request, channel)
+        return channel
+
+    def get_throttles(self):
+        if self.action == "create":
+            return [MessagePostThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(
+        summary="A channel's messages",
+        description=(
+            "Visible messages, newest first, cursor-paginated: follow `next` for older "
+            "messages. Reading has no side effects (see POST …/read). Members, former "
+            "subscribers (history) and staff."
+        ),
+        parameters=[CHANNEL_ID],
+        responses={
+            200: MessageOutputSerializer(many=True),
+            400: error("Invalid cursor.", "invalid_cursor"),
+            401: UNAUTHENTICATED,
+            403: CANNOT_READ,
+            404: CHANNEL_NOT_FOUND,
+        },
+    )
+    def list(self, request, channel_id: int):
+        page = self.paginate_queryset(selectors.channel_messages(channel=self.get_object()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Post a message",
+        description=(
+            "Only members who may post (the professional and active subscribers). "
+            "Throttled per user."
+        ),
+        parameters=[CHANNEL_ID],
+        request=MessageCreateInputSerializer,
+        responses={
+            201: MessageOutputSerializer,
+            400: VALIDATION_ERROR,
+            401: UNAUTHENTICATED,
+            403: error("You cannot post in this channel.", "cannot_post"),
+            404: CHANNEL_NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def create(self, request, channel_id: int):
+        channel = self.get_object()
+        data = MessageCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.message_post(
+            channel=channel, sender=request.user, content=data.validated_data["content"]
+        )
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Mark messages read",
+        description=(
+            "Moves the caller's read mark up to `message_id` (default: the newest message). "
+            "The mark never moves backwards: an older `message_id` leaves it where it is. "
+            "Answers the resulting mark and unread count."
+        ),
+        parameters=[CHANNEL_ID],
+        request=ChannelReadInputSerializer,
+        responses={
+            200: ChannelReadOutputSerializer,
+            400: error("This message is not in this channel.", "message_not_in_channel"),
+            401: UNAUTHENTICATED,
+            403: error("You are not a member of this channel.", "cannot_read", "not_member"),
+            404: CHANNEL_NOT_FOUND,
+        },
+    )
+    def read(self, request, channel_id: int):
+        channel = self.get_object()
+        data = ChannelReadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        state = services.channel_mark_read(
+            channel=channel, user=request.user, message_id=data.validated_data.get("message_id")
+        )
+        return Response(ChannelReadOutputSerializer(state).data)
