@@ -2,8 +2,8 @@
 
 import logging
 
-from django.http import JsonResponse
-from rest_framework import status
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
@@ -18,6 +18,9 @@ def api_exception_handler(exc, context):
         set_rollback()
         return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
 
+    if isinstance(exc, Http404):
+        # get_object_or_404's message names the model ("No Plan matches..."): keep it generic.
+        exc = exceptions.NotFound()
     response = exception_handler(exc, context)
     if response is None:
         # Unexpected: log the traceback, answer JSON without it.
