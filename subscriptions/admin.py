@@ -1,1 +1,382 @@
-# Register your models here.
+"""Staff admin for professionals, plans, subscriptions and payments, and the site's branding.
+
+Every change list costs the same number of queries whatever its page holds: related rows come
+through `list_select_related`, counts through annotations or per-row subqueries on indexed keys.
+Actions with side effects (verify, revoke, cancel) call the services, like the commands do.
+Subscriptions and payments are history: read-only here, changed only through the services.
+"""
+
+import types
+
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Count, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+from platform_project.errors import DomainError
+from subscriptions.models import (
+    Payment,
+    Professional,
+    ProfessionalPlan,
+    Subscription,
+    SubscriptionStatus,
+)
+from subscriptions.services import (
+    professional_apply,
+    professional_set_verified,
+    subscription_cancel,
+)
+
+# --- Site branding and the index dashboard ---------------------------------------------------
+admin.site.site_header = "Learning Platform"
+admin.site.site_title = "Learning Platform admin"
+admin.site.index_title = "Platform administration"
+
+PENDING_ON_DASHBOARD = 5
+
+
+def _index_with_dashboard(site, request: HttpRequest, extra_context: dict | None = None):
+    """AdminSite.index plus the pending-verification dashboard (templates/admin/index.html).
+
+    Wrapping the default site's index keeps settings untouched (no custom AdminSite class to
+    swap in); the two queries run only on the index page and only for staff who may see
+    professionals.
+    """
+    context = dict(extra_context or {})
+    if request.user.has_perm("subscriptions.view_professional"):
+        pending = Professional.objects.filter(is_verified=False)
+        context["pending_verification_count"] = pending.count()
+        context["pending_professionals"] = list(
+            pending.select_related("user").order_by("created_at", "id")[:PENDING_ON_DASHBOARD]
+        )
+        context["pending_changelist_url"] = (
+            reverse("admin:subscriptions_professional_changelist") + "?is_verified__exact=0"
+        )
+    return type(site).index(site, request, extra_context=context)
+
+
+admin.site.index = types.MethodType(_index_with_dashboard, admin.site)
+
+
+# --- Shared helpers for large tables -----------------------------------------------------------
+class EstimatedCountPaginator(Paginator):
+    """A paginator that does not COUNT(*) a whole large MySQL table on every page.
+
+    Unfiltered change lists of InnoDB tables take the row estimate InnoDB keeps in
+    information_schema (free to read, typically within a few percent) once the table is big
+    enough for an exact count to hurt; filtered lists and small tables are counted exactly.
+    Paging past the real end of an over-estimated table just shows an empty page.
+    """
+
+    EXACT_BELOW = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if isinstance(queryset, QuerySet) and not queryset.query.where:
+            estimate = _table_rows_estimate(queryset.db, queryset.model._meta.db_table)
+            if estimate is not None and estimate >= self.EXACT_BELOW:
+                return estimate
+        return super().count
+
+
+def _table_rows_estimate(alias: str, table: str) -> int | None:
+    connection = connections[alias]
+    if connection.vendor != "mysql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_rows FROM information_schema.tables "
+            "WHERE table_schema = DATABASE() AND table_name = %s",
+            [table],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def count_subquery(queryset: QuerySet) -> Subquery:
+    """COUNT(*) of `queryset` (correlated through OuterRef) as a per-row subquery.
+
+    Evaluated for the rows of the page only, on an index, where a JOIN + GROUP BY would count
+    the related rows of every row in the table before the LIMIT.
+    """
+    # COUNT as a plain function (not an aggregate): no GROUP BY, always exactly one row.
+    return Subquery(
+        queryset.order_by().values(n=Func("pk", function="COUNT")), output_field=IntegerField()
+    )
+
+
+class ProfessionalChoiceFilter(admin.SimpleListFilter):
+    """Filter by professional, listed in one query (the default filter runs one per choice)."""
+
+    title = "professional"
+    parameter_name = "professional"
+    field_path = "professional_id"
+
+    def lookups(self, request, model_admin):
+        professionals = Professional.objects.select_related("user").order_by("user__username")
+        return [(str(p.pk), p.user.username) for p in professionals]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(**{self.field_path: int(self.value())})
+        return queryset
+
+
+class PlanChoiceFilter(admin.SimpleListFilter):
+    title = "plan"
+    parameter_name = "plan"
+
+    def lookups(self, request, model_admin):
+        plans = ProfessionalPlan.objects.select_related("professional__user").order_by(
+            "professional__user__username", "name", "id"
+        )
+        return [(str(p.pk), f"{p.name} ({p.professional.user.username})") for p in plans]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(plan_id=int(self.value()))
+        return queryset
+
+
+def run_per_object(modeladmin, request, queryset, call, done: str) -> None:
+    """Call a service once per selected row; report how many worked and each refusal."""
+    succeeded = 0
+    for obj in queryset:
+        try:
+            call(obj)
+        except DomainError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.WARNING)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
+
+
+# --- Professionals -----------------------------------------------------------------------------
+class ProfessionalPlanInline(admin.TabularInline):
+    model = ProfessionalPlan
+    fields = ("name", "price", "currency", "duration_days", "is_active")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Professional)
+class ProfessionalAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "username",
+        "headline",
+        "is_verified",
+        "verified_at",
+        "plan_count",
+        "created_at",
+    )
+    list_display_links = ("id", "username")
+    list_filter = ("is_verified",)
+    search_fields = ("^user__username", "headline")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    fields = ("user", "headline", "bio", "is_verified", "verified_at", "verified_by", "created_at")
+    # Verification goes through the actions (the service records when and by whom).
+    readonly_fields = ("is_verified", "verified_at", "verified_by", "created_at")
+    inlines = (ProfessionalPlanInline,)
+    actions = ("verify", "revoke")
+    ordering = ("-id",)
+
+    def get_queryset(self, request):
+        # select_related also serves the autocomplete view, whose labels show the username.
+        return (
+            super().get_queryset(request).select_related("user").annotate(plan_count=Count("plans"))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            # A profile never moves to another account.
+            return ("user", *self.readonly_fields)
+        return self.readonly_fields
+
+    @admin.display(description="username", ordering="user__username")
+    def username(self, obj: Professional) -> str:
+        return obj.user.username
+
+    @admin.display(description="plans", ordering="plan_count")
+    def plan_count(self, obj: Professional) -> str:
+        url = reverse("admin:subscriptions_professionalplan_changelist")
+        return format_html('<a href="{}?professional={}">{}</a>', url, obj.pk, obj.plan_count)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new profile starts the way an application through the API does.
+        created = professional_apply(user=obj.user, headline=obj.headline, bio=obj.bio)
+        obj.pk = created.pk
+        obj.created_at = created.created_at
+
+    @admin.action(description="Verify selected professionals", permissions=["change"])
+    def verify(self, request, queryset):
+        run_per_object(
+            self,
+            request,
+            queryset,
+            lambda p: professional_set_verified(professional=p, verified=True, by=request.user),
+            "Verified",
+        )
+
+    @admin.action(
+        description="Revoke verification of selected professionals", permissions=["change"]
+    )
+    def revoke(self, request, queryset):
+        run_per_object(
+            self,
+            request,
+            queryset,
+            lambda p: professional_set_verified(professional=p, verified=False, by=request.user),
+            "Revoked",
+        )
+
+
+# --- Plans -------------------------------------------------------------------------------------
+@admin.register(ProfessionalPlan)
+class ProfessionalPlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "name",
+        "professional",
+        "price",
+        "currency",
+        "duration_days",
+        "is_active",
+        "active_subscribers",
+        "created_at",
+    )
+    list_display_links = ("id", "name")
+    list_editable = ("price", "is_active")
+    list_filter = ("is_active", ProfessionalChoiceFilter, "currency")
+    search_fields = ("name", "^professional__user__username")
+    list_select_related = ("professional__user",)
+    autocomplete_fields = ("professional",)
+    readonly_fields = ("created_at", "updated_at")
+    ordering = ("-id",)
+
+    def get_queryset(self, request):
+        active = Subscription.objects.filter(plan=OuterRef("pk"), status=SubscriptionStatus.ACTIVE)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("professional__user")
+            .annotate(active_subscriber_count=count_subquery(active))
+        )
+
+    @admin.display(description="active subscribers", ordering="active_subscriber_count")
+    def active_subscribers(self, obj: ProfessionalPlan) -> str:
+        url = reverse("admin:subscriptions_subscription_changelist")
+        return format_html(
+            '<a href="{}?plan={}&status__exact=active">{}</a>',
+            url,
+            obj.pk,
+            obj.active_subscriber_count,
+        )
+
+
+# --- Subscriptions and payments (history: read-only) -------------------------------------------
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    fields = ("transaction_id", "payment_method", "amount", "currency", "paid_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-paid_at", "-id")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyHistoryAdmin(admin.ModelAdmin):
+    """Rows written only by the services: staff look, never add, edit or delete."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyHistoryAdmin):
+    list_display = (
+        "id",
+        "user",
+        "plan",
+        "status",
+        "started_at",
+        "expires_at",
+        "cancelled_at",
+    )
+    list_filter = ("status", PlanChoiceFilter)
+    date_hierarchy = "started_at"
+    search_fields = ("^user__username", "=id")
+    list_select_related = ("user", "plan")
+    inlines = (PaymentInline,)
+    actions = ("cancel",)
+    ordering = ("-id",)
+    # Millions of rows: no COUNT(*) of the whole table, no facet counts.
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("subscriptions.change_subscription")
+
+    @admin.action(description="Cancel selected subscriptions", permissions=["cancel"])
+    def cancel(self, request, queryset):
+        run_per_object(
+            self,
+            request,
+            queryset,
+            lambda s: subscription_cancel(subscription=s, reason="Cancelled by staff."),
+            "Cancelled",
+        )
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyHistoryAdmin):
+    list_display = (
+        "transaction_id",
+        "user",
+        "plan",
+        "amount",
+        "currency",
+        "payment_method",
+        "paid_at",
+    )
+    list_filter = ("payment_method",)
+    date_hierarchy = "paid_at"
+    search_fields = ("=transaction_id", "^subscription__user__username")
+    list_select_related = ("subscription__user", "subscription__plan")
+    ordering = ("-id",)
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+
+    @admin.display(ordering="subscription__user__username")
+    def user(self, obj: Payment):
+        return obj.subscription.user
+
+    @admin.display(ordering="subscription__plan__name")
+    def plan(self, obj: Payment):
+        return obj.subscription.plan
