@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
@@ -38,3 +39,37 @@ class MessageFactory(factory.django.DjangoModelFactory):
     sender = factory.SubFactory(UserFactory)
     seq = factory.Sequence(lambda n: n + 1)
     content = factory.Sequence(lambda n: f"Message {n}")
+
+
+def messages_bulk_insert(
+    channel: ChatChannel,
+    *,
+    count: int,
+    senders: list,
+    batch_size: int = 5000,
+    content: str = "Bulk message {seq}",
+) -> int:
+    """Append `count` messages to `channel` fast: bulk_create in batches, then move `last_seq`.
+
+    Seqs continue from the channel's current `last_seq` (read from the database); senders take
+    turns. For tests and benchmarks only: it skips the posting service's lock and checks, so the
+    caller must not post concurrently. Returns the new `last_seq`.
+    """
+    start = ChatChannel.objects.filter(pk=channel.pk).values_list("last_seq", flat=True)[0]
+    now = timezone.now()
+    for offset in range(0, count, batch_size):
+        ChatMessage.objects.bulk_create(
+            ChatMessage(
+                channel_id=channel.pk,
+                seq=seq,
+                sender_id=senders[seq % len(senders)].pk,
+                content=content.format(seq=seq),
+                created_at=now,
+            )
+            for seq in range(start + offset + 1, start + min(offset + batch_size, count) + 1)
+        )
+    last_seq = start + count
+    ChatChannel.objects.filter(pk=channel.pk).update(last_seq=last_seq, last_activity_at=now)
+    channel.last_seq = last_seq
+    channel.last_activity_at = now
+    return last_seq

@@ -1,0 +1,666 @@
+from datetime import UTC
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from chat.models import ChannelMembership, ChatChannel, ChatMessage
+from chat.services import message_post, message_set_hidden
+from chat.tests.conftest import course_channel, subscribe
+from chat.tests.factories import MembershipFactory, messages_bulk_insert
+from chat.views import MessagePostThrottle
+from subscriptions.services import subscription_cancel
+from subscriptions.tests.factories import PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+UNAUTHENTICATED = {
+    "detail": "Authentication credentials were not provided.",
+    "code": "not_authenticated",
+}
+CHANNEL_NOT_FOUND = {"detail": "Channel not found.", "code": "channel_not_found"}
+CANNOT_READ = {"detail": "You are not a member of this channel.", "code": "cannot_read"}
+CANNOT_POST = {"detail": "You cannot post in this channel.", "code": "cannot_post"}
+
+
+def iso(value) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def message_body(message: ChatMessage) -> dict:
+    message = ChatMessage.objects.select_related("sender").get(pk=message.pk)
+    return {
+        "message_id": message.pk,
+        "channel_id": message.channel_id,
+        "seq": message.seq,
+        "sender_id": message.sender_id,
+        "sender_username": message.sender.username,
+        "content": message.content,
+        "created_at": iso(message.created_at),
+    }
+
+
+def last_message_body(message: ChatMessage | None) -> dict | None:
+    if message is None:
+        return None
+    body = message_body(message)
+    del body["channel_id"]
+    return body
+
+
+def channel_item(channel: ChatChannel, *, can_post: bool, last_message, unread_count: int):
+    return {
+        "channel_id": channel.pk,
+        "channel_type": "course",
+        "related_id": channel.related_id,
+        "professional_id": channel.professional_id,
+        "name": channel.name,
+        "can_post": can_post,
+        "last_message": last_message_body(last_message),
+        "unread_count": unread_count,
+    }
+
+
+def post(channel, user, content="hello"):
+    return message_post(channel=channel, sender=user, content=content)
+
+
+# --- GET /chat/users/{user_id}/channels ----------------------------------------------------------
+class TestChannelList:
+    def test_own_channels_newest_activity_first_with_last_message(self, course, client_for):
+        # Arrange: a second plan of another professional, subscribed later but quiet.
+        other_plan = PlanFactory()
+        subscribe(course.learner, other_plan)
+        quiet = course_channel(other_plan)
+        first = post(course.channel, course.professional, "Welcome!")
+        last = post(course.channel, course.learner, "Thanks <b>coach</b>")
+
+        # Act
+        response = client_for(course.learner).get(f"/chat/users/{course.learner.pk}/channels")
+
+        # Assert: the busy channel's activity is newer than the quiet channel's creation.
+        assert first.seq == 1
+        assert response.status_code == 200
+        assert response.json() == {
+            "count": 2,
+            "next": None,
+            "previous": None,
+            "results": [
+                channel_item(course.channel, can_post=True, last_message=last, unread_count=0),
+                channel_item(quiet, can_post=True, last_message=None, unread_count=0),
+            ],
+        }
+
+    def test_activity_ties_break_on_channel_id_descending(self, course, client_for):
+        second_plan = PlanFactory()
+        subscribe(course.learner, second_plan)
+        second = course_channel(second_plan)
+        same_time = timezone.now()
+        ChatChannel.objects.filter(pk__in=[course.channel.pk, second.pk]).update(
+            last_activity_at=same_time
+        )
+
+        response = client_for(course.learner).get(f"/chat/users/{course.learner.pk}/channels")
+
+        assert response.status_code == 200
+        assert [item["channel_id"] for item in response.json()["results"]] == [
+            max(course.channel.pk, second.pk),
+            min(course.channel.pk, second.pk),
+        ]
+
+    def test_unread_counts_across_two_members(self, course, client_for):
+        # Arrange: two learners; messages by the professional and by learner one.
+        learner_two = UserFactory()
+        subscribe(learner_two, course.plan)
+        post(course.channel, course.professional, "one")
+        second = post(course.channel, course.professional, "two")
+        post(course.channel, course.learner, "three")  # learner one has read up to here
+        newest = post(course.channel, course.professional, "four")
+
+        def listed(user):
+            response = client_for(user).get(f"/chat/users/{user.pk}/channels")
+            assert response.status_code == 200
+            return response.json()["results"]
+
+        # Act / Assert: learner one missed only "four"; learner two missed all four.
+        assert listed(course.learner) == [
+            channel_item(course.channel, can_post=True, last_message=newest, unread_count=1)
+        ]
+        assert listed(learner_two) == [
+            channel_item(course.channel, can_post=True, last_message=newest, unread_count=4)
+        ]
+        assert listed(course.professional) == [
+            channel_item(course.channel, can_post=True, last_message=newest, unread_count=0)
+        ]
+
+        # Learner two reads up to "two": two left.
+        read = client_for(learner_two).post(
+            f"/chat/channels/{course.channel.pk}/read", {"message_id": second.pk}
+        )
+        assert read.status_code == 200
+        assert listed(learner_two)[0]["unread_count"] == 2
+
+        # A hidden message is neither the last message nor unread.
+        message_set_hidden(message=newest, hidden=True, by=None)
+        third = ChatMessage.objects.get(channel=course.channel, seq=3)
+        assert listed(course.learner) == [
+            channel_item(course.channel, can_post=True, last_message=third, unread_count=0)
+        ]
+        assert listed(learner_two)[0]["unread_count"] == 1
+
+    def test_read_only_after_cancellation_and_renewal_restores_posting(self, course, client_for):
+        url = f"/chat/users/{course.learner.pk}/channels"
+        subscription_cancel(subscription=course.subscription)
+
+        cancelled = client_for(course.learner).get(url)
+        subscribe(course.learner, course.plan)
+        renewed = client_for(course.learner).get(url)
+
+        assert cancelled.status_code == 200
+        assert cancelled.json()["results"] == [
+            channel_item(course.channel, can_post=False, last_message=None, unread_count=0)
+        ]
+        assert renewed.json()["results"] == [
+            channel_item(course.channel, can_post=True, last_message=None, unread_count=0)
+        ]
+
+    def test_expired_subscription_is_read_only(self, course, client_for):
+        type(course.subscription).objects.filter(pk=course.subscription.pk).update(
+            expires_at=timezone.now() - timezone.timedelta(minutes=1)
+        )
+
+        response = client_for(course.learner).get(f"/chat/users/{course.learner.pk}/channels")
+
+        assert response.json()["results"][0]["can_post"] is False
+
+    def test_direct_message_channel_members_can_post(self, user, client_for):
+        channel = ChatChannel.objects.create(channel_type="direct_message", name="Two of us")
+        MembershipFactory(channel=channel, user=user)
+
+        response = client_for(user).get(f"/chat/users/{user.pk}/channels")
+
+        assert response.status_code == 200
+        assert response.json()["results"] == [
+            {
+                "channel_id": channel.pk,
+                "channel_type": "direct_message",
+                "related_id": None,
+                "professional_id": None,
+                "name": "Two of us",
+                "can_post": True,
+                "last_message": None,
+                "unread_count": 0,
+            }
+        ]
+
+    def test_staff_sees_another_users_list_answered_for_that_user(
+        self, course, staff_user, client_for
+    ):
+        response = client_for(staff_user).get(f"/chat/users/{course.learner.pk}/channels")
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "count": 1,
+            "next": None,
+            "previous": None,
+            "results": [
+                channel_item(course.channel, can_post=True, last_message=None, unread_count=0)
+            ],
+        }
+
+    def test_other_user_is_forbidden(self, course, user, client_for):
+        response = client_for(user).get(f"/chat/users/{course.learner.pk}/channels")
+
+        assert response.status_code == 403
+        assert response.json() == {
+            "detail": "You can only see your own channels.",
+            "code": "permission_denied",
+        }
+
+    def test_unauthenticated(self, course, api_client):
+        response = api_client.get(f"/chat/users/{course.learner.pk}/channels")
+
+        assert response.status_code == 401
+        assert response.json() == UNAUTHENTICATED
+
+    def test_staff_asking_for_unknown_user_gets_404(self, staff_user, client_for):
+        response = client_for(staff_user).get("/chat/users/999999999/channels")
+
+        assert response.status_code == 404
+        assert response.json() == {"detail": "User not found.", "code": "user_not_found"}
+
+    def test_paginated(self, user, client_for):
+        for _ in range(21):
+            MembershipFactory(user=user)
+
+        first = client_for(user).get(f"/chat/users/{user.pk}/channels")
+        second = client_for(user).get(f"/chat/users/{user.pk}/channels?page=2")
+
+        assert first.status_code == 200
+        assert first.json()["count"] == 21
+        assert first.json()["next"] == f"http://testserver/chat/users/{user.pk}/channels?page=2"
+        assert len(first.json()["results"]) == 20
+        assert len(second.json()["results"]) == 1
+        ids = [r["channel_id"] for r in first.json()["results"] + second.json()["results"]]
+        assert sorted(ids, reverse=True) == ids  # same activity stamp order: id desc
+
+    @pytest.mark.parametrize("channel_count", [1, 30])
+    def test_query_count_does_not_grow_with_channels(
+        self, channel_count, user, client_for, django_assert_num_queries
+    ):
+        # Arrange: channels with messages by others, some read, one hidden message each.
+        others = UserFactory.create_batch(2)
+        for _ in range(channel_count):
+            plan = PlanFactory()
+            subscribe(user, plan)
+            channel = course_channel(plan)
+            messages_bulk_insert(channel, count=5, senders=others)
+            ChatMessage.objects.filter(channel=channel, seq=5).update(hidden_at=timezone.now())
+        client = client_for(user)
+
+        # Act / Assert: auth user, savepoint pair (ATOMIC_REQUESTS), count, page, last messages.
+        with django_assert_num_queries(6):
+            response = client.get(f"/chat/users/{user.pk}/channels")
+
+        assert response.status_code == 200
+        results = response.json()["results"]
+        assert len(results) == min(channel_count, 20)
+        assert {r["unread_count"] for r in results} == {4}
+        assert {r["last_message"]["seq"] for r in results} == {4}
+
+
+# --- GET /chat/channels/{channel_id} and …/messages ----------------------------------------------
+MESSAGE_PATHS = ["/chat/channels/{}", "/chat/channels/{}/messages"]
+
+
+class TestMessageList:
+    @pytest.mark.parametrize("path", MESSAGE_PATHS)
+    def test_newest_first_without_hidden(self, path, course, client_for):
+        first = post(course.channel, course.professional, "Welcome to the course")
+        hidden = post(course.channel, course.learner, "spam")
+        third = post(course.channel, course.learner, "  ✓ <script>x</script>  ")
+        message_set_hidden(message=hidden, hidden=True, by=None)
+
+        response = client_for(course.learner).get(path.format(course.channel.pk))
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "next": None,
+            "previous": None,
+            "results": [message_body(third), message_body(first)],
+        }
+
+    def test_cursor_walk_never_skips_or_repeats_while_messages_arrive(self, course, client_for):
+        # Arrange: 125 messages; pages of 50.
+        messages_bulk_insert(course.channel, count=125, senders=[course.professional])
+        client = client_for(course.learner)
+        url = f"/chat/channels/{course.channel.pk}/messages"
+
+        # Act: walk `next`, posting new messages between pages.
+        seen = []
+        pages = 0
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200
+            body = response.json()
+            seen += [item["seq"] for item in body["results"]]
+            pages += 1
+            for _ in range(3):
+                post(course.channel, course.learner, "arrived mid-walk")
+            url = body["next"]
+
+        # Assert: exactly the 125 that existed at the start, newest first, once each.
+        assert pages == 3
+        assert seen == list(range(125, 0, -1))
+
+    def test_previous_link_returns_the_newer_page(self, course, client_for):
+        messages_bulk_insert(course.channel, count=12, senders=[course.professional])
+        client = client_for(course.learner)
+        first = client.get(f"/chat/channels/{course.channel.pk}/messages?page_size=5").json()
+
+        second = client.get(first["next"]).json()
+        back = client.get(second["previous"]).json()
+
+        assert [m["seq"] for m in first["results"]] == [12, 11, 10, 9, 8]
+        assert [m["seq"] for m in second["results"]] == [7, 6, 5, 4, 3]
+        assert [m["seq"] for m in back["results"]] == [12, 11, 10, 9, 8]
+
+    @pytest.mark.parametrize(("asked", "served"), [(None, 50), ("10", 10), ("500", 200)])
+    def test_page_size(self, asked, served, course, client_for):
+        messages_bulk_insert(course.channel, count=210, senders=[course.professional])
+        query = f"?page_size={asked}" if asked else ""
+
+        response = client_for(course.learner).get(
+            f"/chat/channels/{course.channel.pk}/messages{query}"
+        )
+
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == served
+
+    def test_reading_has_no_side_effects(self, course, client_for):
+        post(course.channel, course.professional, "unread")
+
+        client_for(course.learner).get(f"/chat/channels/{course.channel.pk}")
+
+        membership = ChannelMembership.objects.get(channel=course.channel, user=course.learner)
+        assert membership.last_read_seq == 0
+
+    def test_former_subscriber_still_reads_history(self, course, client_for):
+        message = post(course.channel, course.professional, "history")
+        subscription_cancel(subscription=course.subscription)
+
+        response = client_for(course.learner).get(f"/chat/channels/{course.channel.pk}")
+
+        assert response.status_code == 200
+        assert response.json()["results"] == [message_body(message)]
+
+    def test_staff_reads_any_channel(self, course, staff_user, client_for):
+        message = post(course.channel, course.professional, "visible to staff")
+
+        response = client_for(staff_user).get(f"/chat/channels/{course.channel.pk}")
+
+        assert response.status_code == 200
+        assert response.json()["results"] == [message_body(message)]
+
+    def test_non_member_is_forbidden(self, course, user, client_for):
+        post(course.channel, course.professional, "members only")
+
+        response = client_for(user).get(f"/chat/channels/{course.channel.pk}")
+
+        assert response.status_code == 403
+        assert response.json() == CANNOT_READ
+
+    def test_non_member_of_direct_message_channel_is_forbidden(self, user, client_for):
+        channel = ChatChannel.objects.create(channel_type="direct_message")
+        MembershipFactory(channel=channel)
+
+        response = client_for(user).get(f"/chat/channels/{channel.pk}/messages")
+
+        assert response.status_code == 403
+        assert response.json() == CANNOT_READ
+
+    @pytest.mark.parametrize("path", MESSAGE_PATHS)
+    def test_unknown_channel(self, path, user, client_for):
+        response = client_for(user).get(path.format(987654321))
+
+        assert response.status_code == 404
+        assert response.json() == CHANNEL_NOT_FOUND
+
+    def test_unauthenticated(self, course, api_client):
+        response = api_client.get(f"/chat/channels/{course.channel.pk}")
+
+        assert response.status_code == 401
+        assert response.json() == UNAUTHENTICATED
+
+    @pytest.mark.parametrize("cursor", ["garbage", "cD1hYmM%3D"])  # "p=abc": not a seq
+    def test_bad_cursor_is_400(self, cursor, course, client_for):
+        response = client_for(course.learner).get(
+            f"/chat/channels/{course.channel.pk}/messages?cursor={cursor}"
+        )
+
+        assert response.status_code == 400
+        assert response.json() == {"detail": "Invalid cursor.", "code": "invalid_cursor"}
+
+    @pytest.mark.parametrize("message_count", [4, 120])
+    def test_page_query_count_is_fixed(
+        self, message_count, course, client_for, django_assert_num_queries
+    ):
+        messages_bulk_insert(
+            course.channel, count=message_count, senders=[course.professional, course.learner]
+        )
+        client = client_for(course.learner)
+        next_url = client.get(f"/chat/channels/{course.channel.pk}?page_size=2").json()["next"]
+
+        # auth user, savepoint pair, channel, entitlement (subscriptions), page
+        with django_assert_num_queries(6):
+            first = client.get(f"/chat/channels/{course.channel.pk}")
+        with django_assert_num_queries(6):
+            deeper = client.get(next_url)
+
+        assert len(first.json()["results"]) == min(message_count, 50)
+        assert [m["seq"] for m in deeper.json()["results"]] == [
+            message_count - 2,
+            message_count - 3,
+        ]
+
+
+# --- POST /chat/channels/{channel_id}/messages ---------------------------------------------------
+class TestMessagePost:
+    def test_created_and_stored_verbatim(self, course, client_for):
+        content = "  Hello 👋 <b>class</b> & ünïcödé\n"
+
+        response = client_for(course.learner).post(
+            f"/chat/channels/{course.channel.pk}/messages", {"content": content}
+        )
+
+        assert response.status_code == 201
+        message = ChatMessage.objects.get(channel=course.channel)
+        assert message.content == content
+        assert response.json() == {
+            "message_id": message.pk,
+            "channel_id": course.channel.pk,
+            "seq": 1,
+            "sender_id": course.learner.pk,
+            "sender_username": course.learner.username,
+            "content": content,
+            "created_at": iso(message.created_at),
+        }
+
+    def test_seq_follows_the_channel(self, course, client_for):
+        post(course.channel, course.professional, "first")
+        client = client_for(course.learner)
+        url = f"/chat/channels/{course.channel.pk}/messages"
+
+        seqs = [client.post(url, {"content": f"m{i}"}).json()["seq"] for i in range(3)]
+
+        assert seqs == [2, 3, 4]
+        assert ChatChannel.objects.get(pk=course.channel.pk).last_seq == 4
+
+    def test_professional_can_post(self, course, client_for):
+        response = client_for(course.professional).post(
+            f"/chat/channels/{course.channel.pk}/messages", {"content": "Lesson 1 is up"}
+        )
+
+        assert response.status_code == 201
+        assert response.json()["sender_id"] == course.professional.pk
+
+    def test_5000_characters_after_trimming_is_accepted(self, course, client_for):
+        content = "\n  " + "x" * 5000 + "  "
+
+        response = client_for(course.learner).post(
+            f"/chat/channels/{course.channel.pk}/messages", {"content": content}
+        )
+
+        assert response.status_code == 201
+        assert response.json()["content"] == content
+
+    @pytest.mark.parametrize(
+        ("body", "errors"),
+        [
+            ({"content": ""}, {"content": ["A message cannot be blank."]}),
+            ({"content": " \n\t "}, {"content": ["A message cannot be blank."]}),
+            ({"content": "y" * 5001}, {"content": ["A message has at most 5000 characters."]}),
+            ({}, {"content": ["This field is required."]}),
+            ({"content": None}, {"content": ["This field may not be null."]}),
+            ({"content": ["a"]}, {"content": ["Not a valid string."]}),
+        ],
+    )
+    def test_bad_content(self, body, errors, course, client_for):
+        response = client_for(course.learner).post(
+            f"/chat/channels/{course.channel.pk}/messages", body, format="json"
+        )
+
+        assert response.status_code == 400
+        assert response.json() == errors
+        assert not ChatMessage.objects.exists()
+
+    def test_read_only_after_cancellation_then_renewal_restores_posting(self, course, client_for):
+        url = f"/chat/channels/{course.channel.pk}/messages"
+        client = client_for(course.learner)
+        subscription_cancel(subscription=course.subscription)
+
+        refused = client.post(url, {"content": "still here?"})
+        subscribe(course.learner, course.plan)  # a renewal: new payment, new transaction id
+        accepted = client.post(url, {"content": "back again"})
+
+        assert refused.status_code == 403
+        assert refused.json() == CANNOT_POST
+        assert accepted.status_code == 201
+        assert accepted.json()["seq"] == 1
+
+    def test_non_member_cannot_post(self, course, user, client_for):
+        response = client_for(user).post(
+            f"/chat/channels/{course.channel.pk}/messages", {"content": "hi"}
+        )
+
+        assert response.status_code == 403
+        assert response.json() == CANNOT_POST
+        assert not ChatMessage.objects.exists()
+
+    def test_staff_reads_but_does_not_post(self, course, staff_user, client_for):
+        response = client_for(staff_user).post(
+            f"/chat/channels/{course.channel.pk}/messages", {"content": "moderator here"}
+        )
+
+        assert response.status_code == 403
+        assert response.json() == CANNOT_POST
+
+    def test_unknown_channel(self, user, client_for):
+        response = client_for(user).post("/chat/channels/987654321/messages", {"content": "hi"})
+
+        assert response.status_code == 404
+        assert response.json() == CHANNEL_NOT_FOUND
+
+    def test_unauthenticated(self, course, api_client):
+        response = api_client.post(
+            f"/chat/channels/{course.channel.pk}/messages", {"content": "hi"}
+        )
+
+        assert response.status_code == 401
+        assert response.json() == UNAUTHENTICATED
+
+    def test_throttled_per_user(self, course, client_for, monkeypatch):
+        monkeypatch.setattr(MessagePostThrottle, "THROTTLE_RATES", {"message_post": "2/min"})
+        url = f"/chat/channels/{course.channel.pk}/messages"
+        learner = client_for(course.learner)
+
+        statuses = [learner.post(url, {"content": f"m{i}"}).status_code for i in range(2)]
+        throttled = learner.post(url, {"content": "one too many"})
+        other_user = client_for(course.professional).post(url, {"content": "not throttled"})
+        reading = learner.get(url)
+
+        assert statuses == [201, 201]
+        assert throttled.status_code == 429
+        assert throttled.json() == {
+            "detail": "Request was throttled. Expected available in 60 seconds.",
+            "code": "throttled",
+        }
+        assert other_user.status_code == 201
+        assert reading.status_code == 200
+        assert ChatMessage.objects.count() == 3
+
+
+# --- POST /chat/channels/{channel_id}/read -------------------------------------------------------
+class TestMarkRead:
+    def test_defaults_to_newest(self, course, client_for):
+        for text in ("a", "b", "c"):
+            post(course.channel, course.professional, text)
+
+        response = client_for(course.learner).post(f"/chat/channels/{course.channel.pk}/read")
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "channel_id": course.channel.pk,
+            "last_read_seq": 3,
+            "unread_count": 0,
+        }
+
+    def test_up_to_a_message_and_never_backwards(self, course, client_for):
+        messages = [post(course.channel, course.professional, str(i)) for i in range(4)]
+        client = client_for(course.learner)
+        url = f"/chat/channels/{course.channel.pk}/read"
+
+        forward = client.post(url, {"message_id": messages[2].pk})
+        backward = client.post(url, {"message_id": messages[0].pk})
+
+        assert forward.status_code == 200
+        assert forward.json() == {
+            "channel_id": course.channel.pk,
+            "last_read_seq": 3,
+            "unread_count": 1,
+        }
+        assert backward.status_code == 200
+        assert backward.json() == forward.json()
+        membership = ChannelMembership.objects.get(channel=course.channel, user=course.learner)
+        assert membership.last_read_seq == 3
+
+    def test_former_subscriber_can_mark_read(self, course, client_for):
+        post(course.channel, course.professional, "old news")
+        subscription_cancel(subscription=course.subscription)
+
+        response = client_for(course.learner).post(f"/chat/channels/{course.channel.pk}/read")
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "channel_id": course.channel.pk,
+            "last_read_seq": 1,
+            "unread_count": 0,
+        }
+
+    def test_message_of_another_channel_is_400(self, course, client_for):
+        other_plan = PlanFactory()
+        subscribe(course.learner, other_plan)
+        elsewhere = post(course_channel(other_plan), other_plan.professional.user, "elsewhere")
+
+        response = client_for(course.learner).post(
+            f"/chat/channels/{course.channel.pk}/read", {"message_id": elsewhere.pk}
+        )
+
+        assert response.status_code == 400
+        assert response.json() == {
+            "detail": "This message is not in this channel.",
+            "code": "message_not_in_channel",
+        }
+
+    @pytest.mark.parametrize(
+        ("message_id", "errors"),
+        [
+            ("abc", {"message_id": ["A valid integer is required."]}),
+            (0, {"message_id": ["Ensure this value is greater than or equal to 1."]}),
+            (None, {"message_id": ["This field may not be null."]}),
+        ],
+    )
+    def test_bad_message_id(self, message_id, errors, course, client_for):
+        response = client_for(course.learner).post(
+            f"/chat/channels/{course.channel.pk}/read", {"message_id": message_id}, format="json"
+        )
+
+        assert response.status_code == 400
+        assert response.json() == errors
+
+    def test_non_member_is_forbidden(self, course, user, client_for):
+        response = client_for(user).post(f"/chat/channels/{course.channel.pk}/read")
+
+        assert response.status_code == 403
+        assert response.json() == CANNOT_READ
+
+    def test_staff_who_is_not_a_member_has_no_read_mark(self, course, staff_user, client_for):
+        response = client_for(staff_user).post(f"/chat/channels/{course.channel.pk}/read")
+
+        assert response.status_code == 403
+        assert response.json() == {
+            "detail": "Only members of this channel have a read mark.",
+            "code": "not_member",
+        }
+
+    def test_unknown_channel(self, user, client_for):
+        response = client_for(user).post("/chat/channels/987654321/read")
+
+        assert response.status_code == 404
+        assert response.json() == CHANNEL_NOT_FOUND
+
+    def test_unauthenticated(self, course, api_client):
+        response = api_client.post(f"/chat/channels/{course.channel.pk}/read")
+
+        assert response.status_code == 401
+        assert response.json() == UNAUTHENTICATED
