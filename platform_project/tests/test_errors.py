@@ -1,0 +1,109 @@
+"""JSON errors on every API path, and paths with or without their trailing slash."""
+
+import pytest
+from django.test import Client, override_settings
+
+from subscriptions.tests.factories import PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_path_is_json_404(api_client):
+    response = api_client.get("/no/such/thing")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_wrong_method_is_json_405(api_client):
+    response = api_client.put("/login", {})
+    assert response.status_code == 405
+    assert response.json() == {
+        "detail": 'Method "PUT" not allowed.',
+        "code": "method_not_allowed",
+    }
+
+
+def test_malformed_json_is_400(api_client):
+    response = api_client.post("/login", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "JSON parse error - Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)",
+        "code": "parse_error",
+    }
+
+
+def test_unsupported_media_type_is_415(api_client):
+    response = api_client.post("/login", data="username=a", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json() == {
+        "detail": 'Unsupported media type "text/plain" in request.',
+        "code": "unsupported_media_type",
+    }
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_oversized_body_is_413(api_client):
+    response = api_client.post(
+        "/users/", data='{"username": "' + "a" * 2000 + '"}', content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "Request body too large (limit 1000 bytes).",
+        "code": "request_too_large",
+    }
+
+
+@pytest.mark.parametrize("path", ["/plans/999999999999999999999", "/plans/abc", "/plans/-1"])
+def test_ids_that_are_not_column_integers_are_404(api_client, path):
+    response = api_client.get(path)
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": "Not found.", "code": "not_found"},
+    )
+
+
+@pytest.mark.parametrize("path", ["/plans/", "/plans"])
+def test_collection_answers_with_and_without_slash(api_client, path):
+    PlanFactory()
+    response = api_client.get(path)
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_detail_answers_with_and_without_slash(api_client, suffix):
+    plan = PlanFactory()
+    response = api_client.get(f"/plans/{plan.pk}{suffix}")
+    assert (response.status_code, response.json()["plan_id"]) == (200, plan.pk)
+
+
+def test_post_without_slash_is_served_not_redirected(api_client):
+    response = api_client.post("/professionals", {})
+    # Reached the view (authentication runs there), no 301/308 that would drop the body.
+    assert response.status_code == 401
+
+
+@override_settings(ROOT_URLCONF="platform_project.tests.urls_with_failure", DEBUG=False)
+def test_unexpected_exception_in_api_view_is_json_500_without_traceback(caplog):
+    client = Client(raise_request_exception=False)
+    response = client.get("/test-failure/api")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "A server error occurred.", "code": "server_error"}
+    assert "secret internal detail" not in response.content.decode()
+    assert "secret internal detail" in caplog.text
+
+
+@override_settings(ROOT_URLCONF="platform_project.tests.urls_with_failure", DEBUG=False)
+def test_unexpected_exception_outside_drf_is_json_500():
+    client = Client(raise_request_exception=False)
+    response = client.get("/test-failure/plain")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "A server error occurred.", "code": "server_error"}
+
+
+def test_admin_keeps_html(client):
+    response = client.get("/admin/login/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")

@@ -1,0 +1,87 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import environ
+import pytest
+
+from platform_project import settings as project_settings
+
+BASE_DIR = Path(project_settings.BASE_DIR)
+
+
+@pytest.fixture
+def clean_db_env(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("DB_URL", raising=False)
+
+
+def config(url):
+    return environ.Env.db_url_config(url)
+
+
+def test_default_database_is_sqlite_in_the_project(clean_db_env):
+    cfg = config(project_settings._database_url())
+    assert (cfg["ENGINE"], cfg["NAME"]) == (
+        "django.db.backends.sqlite3",
+        str(BASE_DIR / "db.sqlite3"),
+    )
+
+
+def test_prototype_db_url_is_mapped_onto_mysqlclient(clean_db_env, monkeypatch):
+    monkeypatch.setenv("DB_URL", "mysql+pymysql://learner:pw@db.internal:3307/learning_platform")
+    cfg = config(project_settings._database_url())
+    assert {k: cfg[k] for k in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT")} == {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": "learning_platform",
+        "USER": "learner",
+        "PASSWORD": "pw",
+        "HOST": "db.internal",
+        "PORT": 3307,
+    }
+
+
+def test_database_url_wins_over_db_url(clean_db_env, monkeypatch):
+    monkeypatch.setenv("DB_URL", "mysql+pymysql://a:b@h/one")
+    monkeypatch.setenv("DATABASE_URL", "mysql://a:b@h/two")
+    assert config(project_settings._database_url())["NAME"] == "two"
+
+
+def run_manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_secret_key_is_required_without_debug():
+    result = run_manage("check", DJANGO_DEBUG="0")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="k" * 20 + "production-like-secret-value-0123456789",
+        DJANGO_ALLOWED_HOSTS="api.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_hashers_start_with_argon2():
+    assert project_settings.PASSWORD_HASHERS[0] == (
+        "django.contrib.auth.hashers.Argon2PasswordHasher"
+    )
