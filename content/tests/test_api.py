@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from content.models import ProContent
 from content.selectors import content_annotate_locked
 from content.tests.conftest import (
@@ -81,7 +83,7 @@ class TestMatrix:
 
     def test_sql_expression_agrees_with_entitlement_for(self, role, world):
         # Every item, drafts included: the SQL twin and the Python rule give the same answer.
-        user = world.users[role] or _anonymous()
+        user = world.users[role] or AnonymousUser()
         rows = content_annotate_locked(
             ProContent.objects.select_related("professional"), user=user
         ).order_by("id")
@@ -99,12 +101,6 @@ class TestMatrix:
 
         assert sql == python
         assert len(sql) == 4
-
-
-def _anonymous():
-    from django.contrib.auth.models import AnonymousUser
-
-    return AnonymousUser()
 
 
 class TestList:
@@ -225,8 +221,6 @@ class TestListQueryCount:
         plan = PlanFactory()
         user = {"anonymous": None, "staff": staff_user}.get(role)
         if role == "subscriber":
-            from accounts.tests.factories import UserFactory
-
             user = UserFactory()
             subscribe(user, plan)
         client = client_as(user)
