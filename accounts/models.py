@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
 
 
@@ -10,8 +11,10 @@ class AccountType(models.TextChoices):
 
 class PlatformUserManager(UserManager):
     def get_by_natural_key(self, username: str):
-        # Logins match usernames case-insensitively, the same way uniqueness is enforced.
-        return self.get(username_lower=username.lower())
+        # Logins match usernames case-insensitively, the same way uniqueness is enforced. The
+        # database lowers the input too (not Python's str.lower()): SQLite's LOWER() only folds
+        # ASCII, and the lookup must agree with the generated column byte for byte.
+        return self.get(username_lower=Lower(Value(username)))
 
 
 class User(AbstractUser):

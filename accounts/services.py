@@ -1,0 +1,231 @@
+"""Writes of the accounts app: sign-up, profile changes, and the token session lifecycle.
+
+Tokens are simplejwt's, with its blacklist app: every refresh token issued at login is recorded
+as outstanding, and revoking one means blacklisting it. Each login is a "session": its refresh
+token's id is copied into a `sid` claim, which simplejwt carries over into every access token
+derived from it, so a request knows which session it belongs to (see `user_update`).
+
+Errors a client must tell apart are raised as domain errors. Field-level problems (duplicate
+username, weak password) are raised as Django `ValidationError`s keyed by field, the same way model
+validation reports them; the API layer turns them into DRF's `{field: [messages]}`.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors
+from accounts.models import AccountType, User
+from platform_project.errors import DomainError
+
+# Claim naming the login session (the refresh token's jti) in refresh and derived access tokens.
+SESSION_CLAIM = "sid"
+
+DUPLICATE_USERNAME = "A user with that username already exists."
+DUPLICATE_EMAIL = "A user with that email already exists."
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    default_code = "not_authenticated"
+    default_message = "Authentication failed."
+
+
+class InvalidCredentials(Unauthorized):
+    # One message for unknown user, wrong password and inactive account: no account enumeration.
+    default_code = "invalid_credentials"
+    default_message = "Invalid username or password."
+
+
+class InvalidRefreshToken(Unauthorized):
+    default_code = "token_not_valid"
+    default_message = "Token is invalid, expired or revoked."
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User
+    access: str
+    refresh: str
+
+
+# --- Users -----------------------------------------------------------------------------------
+@transaction.atomic
+def user_create(
+    *, username: str, email: str, password: str, account_type: str = AccountType.FREE
+) -> User:
+    """Sign up a new account.
+
+    Invariants: username and email are unique case-insensitively (unique keys on the generated
+    lower-case columns decide, also when two sign-ups race); the password passes Django's
+    validators judged against this user's own attributes (similarity to username and email).
+    The password is stored only as a hash made by the default hasher (Argon2).
+    """
+    user = User(
+        username=User.normalize_username(username),
+        email=User.objects.normalize_email(email),
+        account_type=account_type,
+    )
+    _validate_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        duplicate = _duplicate_error(username=user.username, email=user.email)
+        if duplicate is None:
+            raise
+        raise duplicate from None
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    email: str | None = None,
+    password: str | None = None,
+    current_password: str | None = None,
+    session_id: str | None = None,
+) -> User:
+    """Change a user's own email and/or password.
+
+    A new password needs the current one and passes the validators. Changing it revokes every
+    other outstanding refresh token of the user (all sessions except `session_id`, the one making
+    the change), so a leaked refresh token dies with the old password. Access tokens already
+    handed out stay valid until they expire (minutes). The user row is locked so two concurrent
+    changes cannot both check the same old password.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    update_fields = []
+    if email is not None:
+        email = User.objects.normalize_email(email)
+        if email != user.email:
+            user.email = email
+            update_fields.append("email")
+    if password is not None:
+        if not current_password:
+            raise ValidationError(
+                {"current_password": ["Enter your current password to set a new one."]},
+                code="required",
+            )
+        # hashers.check_password, not user.check_password: no hash-upgrade save as a side effect
+        # of a row that is about to get a new password anyway.
+        if not check_password(current_password, user.password):
+            raise ValidationError(
+                {"current_password": ["Your current password is incorrect."]},
+                code="password_incorrect",
+            )
+        _validate_password(password, user)
+        user.set_password(password)
+        update_fields.append("password")
+    if not update_fields:
+        return user
+    try:
+        with transaction.atomic():
+            user.save(update_fields=update_fields)
+    except IntegrityError:
+        duplicate = _duplicate_error(email=user.email, exclude_user_id=user.pk)
+        if duplicate is None:
+            raise
+        raise duplicate from None
+    if "password" in update_fields:
+        _revoke_refresh_tokens(user=user, except_jti=session_id)
+    return user
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from None
+
+
+def _duplicate_error(
+    *, username: str | None = None, email: str | None = None, exclude_user_id: int | None = None
+) -> ValidationError | None:
+    """The field error for a unique key that just refused a row, or None if it was another error.
+
+    Asked of the database rather than parsed from the driver's message: MariaDB names the key,
+    SQLite names the column. Under READ COMMITTED the row that won the race is committed by the
+    time our insert fails, so it is visible here.
+    """
+    errors = {}
+    if username is not None and selectors.username_taken(
+        username=username, exclude_user_id=exclude_user_id
+    ):
+        errors["username"] = [ValidationError(DUPLICATE_USERNAME, code="unique")]
+    if email is not None and selectors.email_taken(email=email, exclude_user_id=exclude_user_id):
+        errors["email"] = [ValidationError(DUPLICATE_EMAIL, code="unique")]
+    return ValidationError(errors) if errors else None
+
+
+# --- Token sessions --------------------------------------------------------------------------
+@transaction.atomic
+def auth_login(*, username: str, password: str) -> LoginResult:
+    """Check credentials and open a session: a refresh token recorded as outstanding.
+
+    Unknown user, wrong password and inactive account raise the same InvalidCredentials, and take
+    about the same time (ModelBackend runs the default hasher for unknown usernames too). A hash
+    from an older hasher (e.g. the prototype's bcrypt) is upgraded to the default one here, by
+    `check_password`'s setter.
+    """
+    user = authenticate(None, username=username, password=password)
+    if user is None:
+        raise InvalidCredentials()
+    update_last_login(None, user)
+    refresh = RefreshToken.for_user(user)
+    refresh[SESSION_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
+    return LoginResult(user=user, access=str(refresh.access_token), refresh=str(refresh))
+
+
+def token_refresh(*, refresh: str) -> str:
+    """A new access token for a valid, unrevoked refresh token of an active user. Read-only."""
+    token = _verified_refresh_token(refresh)
+    try:
+        user_id = int(token.payload.get(jwt_settings.USER_ID_CLAIM))
+    except (TypeError, ValueError):
+        raise InvalidRefreshToken() from None
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
+        raise InvalidRefreshToken()
+    return str(token.access_token)
+
+
+@transaction.atomic
+def token_revoke(*, refresh: str) -> None:
+    """Log out: blacklist this refresh token. Holding the token is the credential.
+
+    A token already revoked (or expired, or forged) is refused with InvalidRefreshToken.
+    """
+    token = _verified_refresh_token(refresh)
+    token.blacklist()
+
+
+def _verified_refresh_token(raw: str) -> RefreshToken:
+    try:
+        # Verifies signature, expiry, type and the blacklist.
+        return RefreshToken(raw)
+    except TokenError:
+        raise InvalidRefreshToken() from None
+
+
+def _revoke_refresh_tokens(*, user: User, except_jti: str | None) -> None:
+    outstanding = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    if except_jti:
+        outstanding = outstanding.exclude(jti=except_jti)
+    # ignore_conflicts: a concurrent logout may blacklist one of them first (one-to-one key).
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding.only("pk")],
+        ignore_conflicts=True,
+    )

@@ -1,0 +1,51 @@
+"""Login throttles: per client address and per username, state in Django's cache.
+
+The cache is Redis when CACHE_URL is set (so limits hold across server processes) and local
+memory otherwise. Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] and are read on every
+request, so a settings override takes effect without a re-import.
+"""
+
+import hashlib
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class _LiveRateThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        # DRF binds THROTTLE_RATES at import; look the rate up now instead.
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        return super().get_rate()
+
+
+class LoginIPThrottle(_LiveRateThrottle):
+    """Every login attempt from one client address counts, whatever username it tries."""
+
+    scope = "login_ip"
+
+    def get_ident(self, request) -> str:
+        # DRF trusts the whole X-Forwarded-For header unless NUM_PROXIES is set, which would let
+        # any client pick a fresh "address" per attempt. Use the socket address unless the
+        # deployment declared how many proxies sit in front of it.
+        if api_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR") or ""
+        return super().get_ident(request)
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginUsernameThrottle(_LiveRateThrottle):
+    """Every login attempt at one username counts, from whichever address (credential stuffing
+    spread over many addresses). Usernames compare case-insensitively, like login itself."""
+
+    scope = "login_username"
+
+    def get_cache_key(self, request, view) -> str | None:
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        if not isinstance(username, str) or not username.strip():
+            # Nothing to key on; the request fails validation, and the address throttle applies.
+            return None
+        # Hashed: cache keys must be short and safe for any backend, whatever was typed.
+        ident = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
