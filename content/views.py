@@ -36,6 +36,8 @@ WRITE_FORBIDDEN = error(
     "professional_unverified",
     "not_owner",
 )
+# Reading needs no login, but a request that sends a bad or expired token is refused.
+BAD_TOKEN = error("Given token not valid for any token type", "token_not_valid")
 INVALID_CONTENT = OpenApiResponse(
     ValidationErrorSerializer,
     description=(
@@ -74,7 +76,11 @@ class ContentViewSet(viewsets.GenericViewSet):
             "(owner, staff, or an active subscriber of the item's plan — of any of the "
             "professional's plans when the item has none). Drafts are not listed."
         ),
-        responses={200: ContentListOutputSerializer(many=True), 400: VALIDATION_ERROR},
+        responses={
+            200: ContentListOutputSerializer(many=True),
+            400: VALIDATION_ERROR,
+            401: BAD_TOKEN,
+        },
     )
     def list(self, request):
         queryset = self.filter_queryset(self.get_queryset())
@@ -108,7 +114,7 @@ class ContentViewSet(viewsets.GenericViewSet):
             "their owner and staff."
         ),
         parameters=[CONTENT_ID],
-        responses={200: ContentDetailOutputSerializer, 404: NOT_FOUND},
+        responses={200: ContentDetailOutputSerializer, 401: BAD_TOKEN, 404: NOT_FOUND},
     )
     def retrieve(self, request, content_id: int):
         viewer = content_detail(content_id=content_id, user=request.user)

@@ -200,7 +200,17 @@ class TestList:
         response = api_client.get("/content/")
 
         assert response.status_code == 401
-        assert response.json()["code"] == "token_not_valid"
+        assert response.json() == {
+            "detail": "Given token not valid for any token type",
+            "code": "token_not_valid",
+            "messages": [
+                {
+                    "token_class": "AccessToken",
+                    "token_type": "access",
+                    "message": "Token is invalid",
+                }
+            ],
+        }
 
 
 class TestListQueryCount:
