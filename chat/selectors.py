@@ -13,6 +13,7 @@ from django.db.models import (
     ExpressionWrapper,
     IntegerField,
     OuterRef,
+    Prefetch,
     QuerySet,
     Subquery,
     Value,
@@ -124,11 +125,13 @@ def channel_messages(*, channel: ChatChannel) -> QuerySet[ChatMessage]:
 
     `seq` is unique within a channel, so it is a complete order without an id tie-breaker;
     WHERE channel_id = ? [AND seq < ?] ORDER BY seq DESC LIMIT n reads the (channel_id, seq)
-    unique key backwards, with no filesort, at any depth.
+    unique key backwards, with no filesort, at any depth (tested with EXPLAIN on MariaDB).
     """
     return (
         ChatMessage.objects.filter(channel=channel, hidden_at__isnull=True)
-        .select_related("sender")
+        # Senders in a second query rather than a join: with the join, MariaDB may pick a
+        # block-nested-loop plan that sorts the whole channel (temporary + filesort).
+        .prefetch_related(Prefetch("sender", queryset=User.objects.only("id", "username")))
         .order_by("-seq")
     )
 

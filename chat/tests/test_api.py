@@ -411,10 +411,10 @@ class TestMessageList:
         client = client_for(course.learner)
         next_url = client.get(f"/chat/channels/{course.channel.pk}?page_size=2").json()["next"]
 
-        # auth user, savepoint pair, channel, entitlement (subscriptions), page
-        with django_assert_num_queries(6):
+        # auth user, savepoint pair, channel, entitlement (subscriptions), page, page's senders
+        with django_assert_num_queries(7):
             first = client.get(f"/chat/channels/{course.channel.pk}")
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             deeper = client.get(next_url)
 
         assert len(first.json()["results"]) == min(message_count, 50)

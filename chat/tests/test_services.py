@@ -1,0 +1,227 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
+from chat.services import (
+    ReadState,
+    channel_entitlement,
+    channel_mark_read,
+    course_channel_ensure,
+    message_post,
+    message_set_hidden,
+)
+from chat.tests.conftest import course_channel, subscribe
+from chat.tests.factories import MembershipFactory
+from platform_project.errors import Forbidden, ValidationFailed
+from subscriptions.entitlements import EVERYTHING, HISTORY_ONLY, NOTHING, STAFF
+from subscriptions.models import Subscription
+from subscriptions.services import subscription_cancel
+from subscriptions.tests.factories import PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def members(channel: ChatChannel) -> list[tuple[int, str]]:
+    return sorted(
+        ChannelMembership.objects.filter(channel=channel).values_list("user_id", "role")
+    )
+
+
+# --- course_channel_ensure and the subscription signal ------------------------------------------
+class TestCourseChannelEnsure:
+    def test_creates_channel_with_professional_and_user(self):
+        plan = PlanFactory(name="Guitar basics")
+        learner = UserFactory()
+
+        channel = course_channel_ensure(plan=plan, user=learner)
+
+        assert (channel.channel_type, channel.related_id, channel.professional_id) == (
+            ChannelType.COURSE,
+            plan.pk,
+            plan.professional_id,
+        )
+        assert channel.name == "Guitar basics"
+        assert members(channel) == sorted(
+            [
+                (plan.professional.user_id, MembershipRole.PROFESSIONAL),
+                (learner.pk, MembershipRole.MEMBER),
+            ]
+        )
+
+    def test_idempotent(self):
+        plan = PlanFactory()
+        learner = UserFactory()
+
+        first = course_channel_ensure(plan=plan, user=learner)
+        again = course_channel_ensure(plan=plan, user=learner)
+
+        assert again.pk == first.pk
+        assert ChatChannel.objects.count() == 1
+        assert ChannelMembership.objects.count() == 2
+
+    def test_the_professional_is_a_member_once(self):
+        plan = PlanFactory()
+
+        channel = course_channel_ensure(plan=plan, user=plan.professional.user)
+
+        assert members(channel) == [(plan.professional.user_id, MembershipRole.PROFESSIONAL)]
+
+    def test_subscribing_opens_the_channel_through_the_signal(self):
+        plan = PlanFactory()
+        first, second = UserFactory.create_batch(2)
+
+        subscribe(first, plan)
+        subscribe(second, plan)
+
+        channel = course_channel(plan)
+        assert members(channel) == sorted(
+            [
+                (plan.professional.user_id, MembershipRole.PROFESSIONAL),
+                (first.pk, MembershipRole.MEMBER),
+                (second.pk, MembershipRole.MEMBER),
+            ]
+        )
+
+    def test_renewal_keeps_the_same_channel_and_membership(self, course):
+        subscription_cancel(subscription=course.subscription)
+
+        subscribe(course.learner, course.plan)
+
+        assert ChatChannel.objects.get().pk == course.channel.pk
+        assert ChannelMembership.objects.filter(user=course.learner).count() == 1
+
+
+# --- channel_entitlement ---------------------------------------------------------------------------
+class TestChannelEntitlement:
+    def test_professional_active_subscriber_and_stranger(self, course):
+        stranger = UserFactory()
+
+        assert channel_entitlement(user=course.professional, channel=course.channel) == EVERYTHING
+        assert channel_entitlement(user=course.learner, channel=course.channel) == EVERYTHING
+        assert channel_entitlement(user=stranger, channel=course.channel) == NOTHING
+
+    def test_cancelled_reads_history_only(self, course):
+        subscription_cancel(subscription=course.subscription)
+
+        assert channel_entitlement(user=course.learner, channel=course.channel) == HISTORY_ONLY
+
+    def test_expired_reads_history_only_before_the_expiry_command_runs(self, course):
+        Subscription.objects.filter(pk=course.subscription.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+
+        assert channel_entitlement(user=course.learner, channel=course.channel) == HISTORY_ONLY
+
+    def test_staff_read_but_do_not_post(self, course, staff_user):
+        assert channel_entitlement(user=staff_user, channel=course.channel) == STAFF
+
+    def test_direct_message_channel_is_for_its_members(self, user, staff_user):
+        channel = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE)
+        MembershipFactory(channel=channel, user=user)
+
+        assert channel_entitlement(user=user, channel=channel) == EVERYTHING
+        assert channel_entitlement(user=staff_user, channel=channel) == STAFF
+        assert channel_entitlement(user=UserFactory(), channel=channel) == NOTHING
+
+
+# --- message_post ----------------------------------------------------------------------------------
+class TestMessagePost:
+    def test_takes_next_seq_stamps_activity_and_marks_sender_read(self, course):
+        before = ChatChannel.objects.get(pk=course.channel.pk).last_activity_at
+
+        first = message_post(channel=course.channel, sender=course.professional, content="a")
+        second = message_post(channel=course.channel, sender=course.learner, content=" b ")
+
+        channel = ChatChannel.objects.get(pk=course.channel.pk)
+        assert (first.seq, second.seq) == (1, 2)
+        assert second.content == " b "
+        assert channel.last_seq == 2
+        assert channel.last_activity_at == second.created_at > before
+        marks = dict(
+            ChannelMembership.objects.filter(channel=channel).values_list(
+                "user_id", "last_read_seq"
+            )
+        )
+        assert marks == {course.professional.pk: 1, course.learner.pk: 2}
+
+    @pytest.mark.parametrize(
+        ("content", "code"), [("", "blank"), ("\n \t", "blank"), ("z" * 5001, "max_length")]
+    )
+    def test_bad_content_is_refused(self, content, code, course):
+        with pytest.raises(ValidationFailed) as caught:
+            message_post(channel=course.channel, sender=course.learner, content=content)
+
+        assert caught.value.code == code
+        assert not ChatMessage.objects.exists()
+        assert ChatChannel.objects.get(pk=course.channel.pk).last_seq == 0
+
+    def test_read_only_member_cannot_post(self, course):
+        subscription_cancel(subscription=course.subscription)
+
+        with pytest.raises(Forbidden) as caught:
+            message_post(channel=course.channel, sender=course.learner, content="hello?")
+
+        assert caught.value.code == "cannot_post"
+        assert not ChatMessage.objects.exists()
+
+
+# --- channel_mark_read -----------------------------------------------------------------------------
+class TestChannelMarkRead:
+    def test_defaults_to_the_channels_newest_even_with_a_stale_channel(self, course):
+        stale = ChatChannel.objects.get(pk=course.channel.pk)
+        for text in "abc":
+            message_post(channel=course.channel, sender=course.professional, content=text)
+
+        state = channel_mark_read(channel=stale, user=course.learner)
+
+        assert state == ReadState(channel_id=course.channel.pk, last_read_seq=3, unread_count=0)
+
+    def test_never_moves_backwards(self, course):
+        posted = [
+            message_post(channel=course.channel, sender=course.professional, content=str(i))
+            for i in range(5)
+        ]
+
+        forward = channel_mark_read(
+            channel=course.channel, user=course.learner, message_id=posted[3].pk
+        )
+        backward = channel_mark_read(
+            channel=course.channel, user=course.learner, message_id=posted[1].pk
+        )
+
+        assert forward == ReadState(channel_id=course.channel.pk, last_read_seq=4, unread_count=1)
+        assert backward == forward
+
+    def test_message_must_belong_to_the_channel(self, course):
+        other = PlanFactory()
+        subscribe(course.learner, other)
+        elsewhere = message_post(
+            channel=course_channel(other), sender=other.professional.user, content="x"
+        )
+
+        with pytest.raises(ValidationFailed) as caught:
+            channel_mark_read(channel=course.channel, user=course.learner, message_id=elsewhere.pk)
+
+        assert caught.value.code == "message_not_in_channel"
+
+    def test_non_member_has_no_mark(self, course, staff_user):
+        with pytest.raises(Forbidden) as caught:
+            channel_mark_read(channel=course.channel, user=staff_user)
+
+        assert caught.value.code == "not_member"
+
+
+def test_message_set_hidden_and_unhidden(course, staff_user):
+    message = message_post(channel=course.channel, sender=course.learner, content="oops")
+
+    hidden = message_set_hidden(message=message, hidden=True, by=staff_user)
+    stored_hidden = ChatMessage.objects.get(pk=message.pk)
+    shown = message_set_hidden(message=hidden, hidden=False, by=staff_user)
+
+    assert stored_hidden.hidden_at is not None
+    assert stored_hidden.hidden_by_id == staff_user.pk
+    assert (shown.hidden_at, shown.hidden_by) == (None, None)
+    assert ChatMessage.objects.get(pk=message.pk).hidden_at is None
