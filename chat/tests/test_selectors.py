@@ -152,9 +152,9 @@ def test_mysql_message_pages_read_the_channel_seq_key_without_filesort(client_fo
     ]
     plans = [_explain(sql) for sql in page_sqls]
     for sql, plan_rows in zip(page_sqls, plans, strict=True):
-        print(sql)  # noqa: T201 - kept for the issue note (pytest -s)
+        print(sql)  # kept for the issue note (pytest -s)
         for row in plan_rows:
-            print(row)  # noqa: T201
+            print(row)
 
     # Assert
     assert first.status_code == deep.status_code == 200

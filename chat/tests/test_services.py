@@ -25,12 +25,10 @@ pytestmark = pytest.mark.django_db
 
 
 def members(channel: ChatChannel) -> list[tuple[int, str]]:
-    return sorted(
-        ChannelMembership.objects.filter(channel=channel).values_list("user_id", "role")
-    )
+    return sorted(ChannelMembership.objects.filter(channel=channel).values_list("user_id", "role"))
 
 
-# --- course_channel_ensure and the subscription signal ------------------------------------------
+# --- course_channel_ensure and the subscription signal -------------------------------------------
 class TestCourseChannelEnsure:
     def test_creates_channel_with_professional_and_user(self):
         plan = PlanFactory(name="Guitar basics")
@@ -94,7 +92,7 @@ class TestCourseChannelEnsure:
         assert ChannelMembership.objects.filter(user=course.learner).count() == 1
 
 
-# --- channel_entitlement ---------------------------------------------------------------------------
+# --- channel_entitlement -------------------------------------------------------------------------
 class TestChannelEntitlement:
     def test_professional_active_subscriber_and_stranger(self, course):
         stranger = UserFactory()
@@ -127,7 +125,7 @@ class TestChannelEntitlement:
         assert channel_entitlement(user=UserFactory(), channel=channel) == NOTHING
 
 
-# --- message_post ----------------------------------------------------------------------------------
+# --- message_post --------------------------------------------------------------------------------
 class TestMessagePost:
     def test_takes_next_seq_stamps_activity_and_marks_sender_read(self, course):
         before = ChatChannel.objects.get(pk=course.channel.pk).last_activity_at
@@ -168,7 +166,7 @@ class TestMessagePost:
         assert not ChatMessage.objects.exists()
 
 
-# --- channel_mark_read -----------------------------------------------------------------------------
+# --- channel_mark_read ---------------------------------------------------------------------------
 class TestChannelMarkRead:
     def test_defaults_to_the_channels_newest_even_with_a_stale_channel(self, course):
         stale = ChatChannel.objects.get(pk=course.channel.pk)
