@@ -2,12 +2,14 @@
 
 import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 from platform_project.errors import DomainError
+from platform_project.request_log import database_unavailable_response
 
 logger = logging.getLogger("platform_project.errors")
 
@@ -21,6 +23,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, Http404):
         # get_object_or_404's message names the model ("No Plan matches..."): keep it generic.
         exc = exceptions.NotFound()
+    if isinstance(exc, OperationalError | InterfaceError):
+        set_rollback()
+        return database_unavailable_response()
     response = exception_handler(exc, context)
     if response is None:
         # Unexpected: log the traceback, answer JSON without it.

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "platform_project.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "platform_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -172,7 +173,7 @@ ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -240,5 +241,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO", "propagate": True}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO", "propagate": True},
+        # One JSON line per request (platform_project.request_log); off with DJANGO_REQUEST_LOG=0.
+        "platform_project.request": {
+            "level": "INFO" if env.bool("DJANGO_REQUEST_LOG", default=not DEBUG) else "WARNING",
+            "propagate": True,
+        },
+        # runserver's own access lines would duplicate ours.
+        "django.server": {"level": "WARNING"},
+    },
 }

@@ -4,11 +4,14 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from platform_project.converters import IdConverter
+from platform_project.health import healthz, readyz
 
 # <id:...> in every app's routes: digits that fit the column, else a plain 404.
 register_converter(IdConverter, "id")
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

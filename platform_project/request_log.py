@@ -1,0 +1,66 @@
+"""One JSON log line per request, with a request id, and 503s when the database is down."""
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+
+logger = logging.getLogger("platform_project.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+DATABASE_UNAVAILABLE = {
+    "detail": "The service is temporarily unavailable. Try again shortly.",
+    "code": "service_unavailable",
+}
+
+
+def database_unavailable_response() -> JsonResponse:
+    response = JsonResponse(DATABASE_UNAVAILABLE, status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+class RequestLogMiddleware:
+    """Accepts a well-formed `X-Request-ID` (or makes one), echoes it, and logs the request.
+
+    The log line never includes bodies, headers or query strings: no password, token or secret
+    can reach the log through it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        user = getattr(request, "user", None)
+        logger.info(
+            json.dumps(
+                {
+                    "request_id": request.request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                }
+            )
+        )
+        return response
+
+    def process_exception(self, request, exception):
+        # A lost or refused database connection (also when opening the request's transaction)
+        # is a temporary outage for the client, not a server bug: answer 503 JSON quickly.
+        if isinstance(exception, OperationalError | InterfaceError):
+            logging.getLogger("platform_project.errors").error(
+                "Database unavailable: %s", exception
+            )
+            return database_unavailable_response()
+        return None

@@ -1,0 +1,88 @@
+import json
+import logging
+
+import pytest
+from django.db import OperationalError
+from django.test import override_settings
+
+from platform_project import health
+
+
+def test_healthz_needs_no_database(client):
+    # No django_db mark: any database access here would fail the test.
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.django_db
+def test_readyz_when_database_and_migrations_are_there(client):
+    response = client.get("/readyz/")
+    assert (response.status_code, response.json()) == (200, {"status": "ready"})
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_when_the_database_fails(client, monkeypatch):
+    def broken_cursor(*args, **kwargs):
+        raise OperationalError(2003, "Can't connect to MySQL server")
+
+    monkeypatch.setattr(health.connections["default"], "cursor", broken_cursor)
+    response = client.get("/readyz")
+    assert (response.status_code, response.json()) == (
+        503,
+        {"status": "unavailable", "detail": "Database unreachable."},
+    )
+
+
+@pytest.mark.django_db
+def test_request_id_is_echoed_or_generated(client):
+    echoed = client.get("/plans/", HTTP_X_REQUEST_ID="abc-123")
+    generated = client.get("/plans/", HTTP_X_REQUEST_ID="bad id with spaces")
+    assert echoed["X-Request-ID"] == "abc-123"
+    assert len(generated["X-Request-ID"]) == 32
+    assert generated["X-Request-ID"] != "bad id with spaces"
+
+
+@pytest.mark.django_db
+def test_one_json_line_per_request_without_secrets(client, caplog, django_user_model):
+    logger = logging.getLogger("platform_project.request")
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        with caplog.at_level(logging.INFO, logger="platform_project.request"):
+            client.post(
+                "/login",
+                {"username": "nobody", "password": "hunter2-secret"},
+                content_type="application/json",
+                HTTP_X_REQUEST_ID="req-1",
+            )
+    finally:
+        logger.setLevel(old_level)
+    lines = [r.getMessage() for r in caplog.records if r.name == "platform_project.request"]
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert {k: v for k, v in entry.items() if k != "duration_ms"} == {
+        "request_id": "req-1",
+        "method": "POST",
+        "path": "/login",
+        "status": 401,
+        "user_id": None,
+    }
+    assert "hunter2-secret" not in caplog.text
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_database_outage_in_a_view_is_503_json(client, monkeypatch):
+    from subscriptions import selectors
+
+    def outage():
+        raise OperationalError(2006, "MySQL server has gone away")
+
+    monkeypatch.setattr(selectors, "plan_catalogue", outage)
+    response = client.get("/plans/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {
+        "detail": "The service is temporarily unavailable. Try again shortly.",
+        "code": "service_unavailable",
+    }
