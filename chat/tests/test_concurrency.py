@@ -1,0 +1,116 @@
+"""Races against the real MariaDB/MySQL server: real threads, each with its own connection."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from accounts.tests.factories import UserFactory
+from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
+from chat.services import channel_mark_read, course_channel_ensure, message_post
+from chat.tests.conftest import course_channel, subscribe
+from subscriptions.tests.factories import PlanFactory
+
+pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(jobs: list[Callable[[], object]]) -> list[BaseException]:
+    """Start every job at the same moment in its own thread; return the errors raised."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job):
+        try:
+            barrier.wait()
+            job()
+        except BaseException as exc:  # collected and asserted by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
+def test_concurrent_posts_get_seqs_one_to_n_without_gaps():
+    # Arrange: 20 subscribers of one course.
+    plan = PlanFactory()
+    learners = UserFactory.create_batch(20)
+    for learner in learners:
+        subscribe(learner, plan)
+    channel = course_channel(plan)
+
+    # Act
+    errors = run_together(
+        [
+            lambda learner=learner: message_post(
+                channel=channel, sender=learner, content=f"from {learner.username}"
+            )
+            for learner in learners
+        ]
+    )
+
+    # Assert: every post committed, seqs exactly 1..20, and the channel agrees.
+    assert errors == []
+    rows = list(ChatMessage.objects.filter(channel=channel).values_list("seq", "sender_id"))
+    assert sorted(seq for seq, _ in rows) == list(range(1, 21))
+    assert sorted(sender for _, sender in rows) == sorted(learner.pk for learner in learners)
+    assert ChatChannel.objects.get(pk=channel.pk).last_seq == 20
+    # Each sender's read mark is their own message's seq.
+    marks = dict(
+        ChannelMembership.objects.filter(channel=channel, role=MembershipRole.MEMBER).values_list(
+            "user_id", "last_read_seq"
+        )
+    )
+    assert marks == {sender: seq for seq, sender in rows}
+
+
+def test_concurrent_first_channel_creation_makes_one_channel():
+    plan = PlanFactory()
+    learners = UserFactory.create_batch(10)
+
+    errors = run_together(
+        [
+            lambda learner=learner: course_channel_ensure(plan=plan, user=learner)
+            for learner in learners
+        ]
+    )
+
+    assert errors == []
+    channels = ChatChannel.objects.filter(channel_type=ChannelType.COURSE, related_id=plan.pk)
+    assert channels.count() == 1
+    assert sorted(
+        ChannelMembership.objects.filter(channel=channels.get()).values_list("user_id", "role")
+    ) == sorted(
+        [(plan.professional.user_id, MembershipRole.PROFESSIONAL)]
+        + [(learner.pk, MembershipRole.MEMBER) for learner in learners]
+    )
+
+
+def test_concurrent_read_marks_end_at_the_highest():
+    plan = PlanFactory()
+    learner = UserFactory()
+    subscribe(learner, plan)
+    channel = course_channel(plan)
+    messages = [
+        message_post(channel=channel, sender=plan.professional.user, content=str(i))
+        for i in range(10)
+    ]
+
+    errors = run_together(
+        [
+            lambda message=message: channel_mark_read(
+                channel=channel, user=learner, message_id=message.pk
+            )
+            for message in messages
+        ]
+    )
+
+    assert errors == []
+    assert ChannelMembership.objects.get(channel=channel, user=learner).last_read_seq == 10
