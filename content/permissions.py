@@ -6,13 +6,13 @@ to the same matrix of viewers.
 """
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, Value
+from django.db.models import Q
 from django.db.models.expressions import Expression
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import User
 from content.models import ProContent
-from subscriptions.entitlements import Entitlement, entitled_expression, entitlement_for
+from subscriptions.entitlements import Entitlement, entitlement_for, full_content_expression
 
 
 def content_entitlement(user: User | AnonymousUser, content: ProContent) -> Entitlement:
@@ -30,11 +30,7 @@ def content_entitlement(user: User | AnonymousUser, content: ProContent) -> Enti
 
 def content_entitled_condition(user: User | AnonymousUser) -> Expression | Q:
     """`content_entitlement(user, row).full_content` as a condition on ProContent rows."""
-    if user.is_authenticated and user.is_staff:
-        # entitled_expression is the posting rule; staff read every full content on top of it
-        # (its docstring: "For full_content, OR it with user.is_staff").
-        return Value(True)
-    return entitled_expression(
+    return full_content_expression(
         user,
         owner_user_ref="professional__user_id",
         professional_ref="professional_id",

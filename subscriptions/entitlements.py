@@ -100,3 +100,24 @@ def entitled_expression(
         | Q(Exists(same_plan))
         | Q(Exists(any_plan_of_professional), **{f"{plan_ref}__isnull": True})
     )
+
+
+def full_content_expression(
+    user: User | AnonymousUser,
+    *,
+    owner_user_ref: str,
+    professional_ref: str,
+    plan_ref: str,
+    now: datetime | None = None,
+) -> Expression | Q:
+    """`entitlement_for(...).full_content` as a SQL condition: staff, the owner, or an active
+    subscriber."""
+    if user.is_authenticated and user.is_staff:
+        return Value(True)
+    return entitled_expression(
+        user,
+        owner_user_ref=owner_user_ref,
+        professional_ref=professional_ref,
+        plan_ref=plan_ref,
+        now=now,
+    )
