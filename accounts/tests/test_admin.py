@@ -1,0 +1,201 @@
+"""The users admin: superusers manage accounts; platform staff may only look."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.management.commands.setup_roles import STAFF_GROUP
+from accounts.models import AccountType, User
+from accounts.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser():
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def platform_staff():
+    call_command("setup_roles", verbosity=0)
+    member = UserFactory(is_staff=True)
+    member.groups.add(Group.objects.get(name=STAFF_GROUP))
+    return member
+
+
+def change_url(user: User) -> str:
+    return reverse("admin:accounts_user_change", args=[user.pk])
+
+
+class TestUserAdminForSuperuser:
+    def test_changelist_lists_the_configured_columns(self, client, superuser):
+        UserFactory(username="zoe", email="zoe@example.com", account_type=AccountType.PREMIUM)
+        client.force_login(superuser)
+
+        response = client.get(reverse("admin:accounts_user_changelist"))
+
+        assert response.status_code == 200
+        assert response.context["cl"].list_display == [
+            "action_checkbox",
+            "username",
+            "email",
+            "account_type",
+            "is_staff",
+            "date_joined",
+        ]
+        assert [u.username for u in response.context["cl"].result_list] == [
+            "zoe",
+            superuser.username,
+        ]
+
+    def test_search_is_a_case_insensitive_prefix_search_on_username_and_email(
+        self, client, superuser
+    ):
+        alice = UserFactory(username="alice", email="Alice.Smith@Example.com")
+        bob = UserFactory(username="bob", email="bob@example.com")
+        UserFactory(username="malice", email="m@example.com")  # contains "alice", no prefix
+        client.force_login(superuser)
+        url = reverse("admin:accounts_user_changelist")
+
+        by_username = client.get(url, {"q": "ALI"})
+        by_email = client.get(url, {"q": "bob@EX"})
+
+        assert list(by_username.context["cl"].result_list) == [alice]
+        assert list(by_email.context["cl"].result_list) == [bob]
+
+    def test_filter_by_account_type(self, client, superuser):
+        premium = UserFactory(account_type=AccountType.PREMIUM)
+        UserFactory(account_type=AccountType.FREE)
+        client.force_login(superuser)
+
+        response = client.get(
+            reverse("admin:accounts_user_changelist"), {"account_type__exact": "premium"}
+        )
+
+        assert list(response.context["cl"].result_list) == [premium]
+
+    def test_change_form_has_account_type_and_no_generated_columns(self, client, superuser):
+        member = UserFactory()
+        client.force_login(superuser)
+
+        response = client.get(change_url(member))
+
+        assert response.status_code == 200
+        fields = set(response.context["adminform"].form.fields)
+        assert "account_type" in fields
+        assert not fields & {"username_lower", "email_lower"}
+        assert b"username_lower" not in response.content
+        assert b"email_lower" not in response.content
+
+    def test_change_form_saves_account_type(self, client, superuser):
+        member = UserFactory(account_type=AccountType.FREE)
+        client.force_login(superuser)
+        form = client.get(change_url(member)).context["adminform"].form
+        data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+        data.update(
+            account_type="premium",
+            date_joined_0=member.date_joined.strftime("%Y-%m-%d"),
+            date_joined_1=member.date_joined.strftime("%H:%M:%S"),
+            groups=[],
+            user_permissions=[],
+        )
+
+        response = client.post(change_url(member), data)
+
+        assert response.status_code == 302
+        member.refresh_from_db()
+        assert member.account_type == AccountType.PREMIUM
+
+    def test_add_user_with_an_email_taken_in_another_case_is_a_form_error(self, client, superuser):
+        UserFactory(email="taken@example.com")
+        client.force_login(superuser)
+
+        response = client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "username": "newcomer",
+                "email": "TAKEN@example.com",
+                "account_type": "free",
+                "usable_password": "true",
+                "password1": "a-long-unusual-passphrase-7",
+                "password2": "a-long-unusual-passphrase-7",
+            },
+        )
+
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors == {
+            "email": ["A user with that email address already exists."]
+        }
+        assert not User.objects.filter(username="newcomer").exists()
+
+    def test_add_user_creates_the_account(self, client, superuser):
+        client.force_login(superuser)
+
+        response = client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "username": "newcomer",
+                "email": "newcomer@example.com",
+                "account_type": "premium",
+                "usable_password": "true",
+                "password1": "a-long-unusual-passphrase-7",
+                "password2": "a-long-unusual-passphrase-7",
+            },
+        )
+
+        assert response.status_code == 302
+        created = User.objects.get(username="newcomer")
+        assert (created.email, created.account_type) == ("newcomer@example.com", "premium")
+        assert created.check_password("a-long-unusual-passphrase-7")
+
+
+class TestUserAdminForPlatformStaff:
+    def test_changelist_and_change_form_are_view_only(self, client, platform_staff):
+        member = UserFactory()
+        client.force_login(platform_staff)
+
+        changelist = client.get(reverse("admin:accounts_user_changelist"))
+        change_form = client.get(change_url(member))
+
+        assert changelist.status_code == 200
+        assert change_form.status_code == 200
+        assert change_form.context["has_change_permission"] is False
+        # Everything is rendered read-only; the password hash field is a disabled display.
+        form_fields = change_form.context["adminform"].form.fields
+        assert list(form_fields) == ["password"]
+        assert form_fields["password"].disabled is True
+
+    def test_cannot_open_the_password_change_form(self, client, platform_staff):
+        member = UserFactory()
+        client.force_login(platform_staff)
+
+        response = client.get(reverse("admin:auth_user_password_change", args=[member.pk]))
+
+        assert response.status_code == 403
+
+    def test_cannot_change_a_password_or_the_staff_flag(self, client, platform_staff):
+        member = UserFactory()
+        client.force_login(platform_staff)
+
+        password_post = client.post(
+            reverse("admin:auth_user_password_change", args=[member.pk]),
+            {"password1": "x-new-pass-phrase-99", "password2": "x-new-pass-phrase-99"},
+        )
+        staff_post = client.post(
+            change_url(member), {"username": member.username, "is_staff": "on"}
+        )
+
+        assert password_post.status_code == 403
+        assert staff_post.status_code == 403
+        member.refresh_from_db()
+        assert member.is_staff is False
+        assert member.check_password("correct-horse-battery-staple")
+
+    def test_cannot_add_users(self, client, platform_staff):
+        client.force_login(platform_staff)
+
+        response = client.get(reverse("admin:accounts_user_add"))
+
+        assert response.status_code == 403
