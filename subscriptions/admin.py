@@ -6,8 +6,6 @@ Actions with side effects (verify, revoke, cancel) call the services, like the c
 Subscriptions and payments are history: read-only here, changed only through the services.
 """
 
-import types
-
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections
@@ -39,7 +37,10 @@ admin.site.index_title = "Platform administration"
 PENDING_ON_DASHBOARD = 5
 
 
-def _index_with_dashboard(site, request: HttpRequest, extra_context: dict | None = None):
+_default_index = admin.site.index
+
+
+def _index_with_dashboard(request: HttpRequest, extra_context: dict | None = None):
     """AdminSite.index plus the pending-verification dashboard (templates/admin/index.html).
 
     Wrapping the default site's index keeps settings untouched (no custom AdminSite class to
@@ -56,10 +57,11 @@ def _index_with_dashboard(site, request: HttpRequest, extra_context: dict | None
         context["pending_changelist_url"] = (
             reverse("admin:subscriptions_professional_changelist") + "?is_verified__exact=0"
         )
-    return type(site).index(site, request, extra_context=context)
+    return _default_index(request, extra_context=context)
 
 
-admin.site.index = types.MethodType(_index_with_dashboard, admin.site)
+# The site's URLs wrap `self.index` when they are built (after every admin module has loaded).
+admin.site.index = _index_with_dashboard
 
 
 # --- Shared helpers for large tables -----------------------------------------------------------
