@@ -3,9 +3,8 @@
 from rest_framework import serializers
 
 from content.models import ProContent
+from platform_project.filters import MAX_ID
 
-# Ids are signed 64-bit columns; a larger number is bad input (400), never a database error.
-MAX_ID = 2**63 - 1
 TITLE_MAX_LENGTH = ProContent._meta.get_field("title").max_length
 
 

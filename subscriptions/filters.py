@@ -1,6 +1,11 @@
+from decimal import Decimal
+
 import django_filters
 
+from platform_project.filters import id_filter
 from subscriptions.models import ProfessionalPlan
+
+PRICE_BOUNDS = {"min_value": Decimal("0"), "max_value": Decimal("99999999.99")}
 
 
 class IdTieBreakOrderingFilter(django_filters.OrderingFilter):
@@ -15,9 +20,15 @@ class IdTieBreakOrderingFilter(django_filters.OrderingFilter):
 
 
 class PlanCatalogueFilter(django_filters.FilterSet):
-    professional = django_filters.NumberFilter(field_name="professional_id")
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+    professional = id_filter(
+        field_name="professional_id", description="Only this professional's plans."
+    )
+    min_price = django_filters.NumberFilter(
+        field_name="price", lookup_expr="gte", max_digits=10, decimal_places=2, **PRICE_BOUNDS
+    )
+    max_price = django_filters.NumberFilter(
+        field_name="price", lookup_expr="lte", max_digits=10, decimal_places=2, **PRICE_BOUNDS
+    )
     ordering = IdTieBreakOrderingFilter(
         fields=(("price", "price"), ("created_at", "created_at"), ("name", "name")),
         help_text="price, -price, created_at, -created_at, name, -name (default: newest first).",

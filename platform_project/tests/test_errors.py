@@ -107,3 +107,15 @@ def test_admin_keeps_html(client):
     response = client.get("/admin/login/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/login", "/content/", "/logout"])
+def test_options_describes_the_endpoint(api_client, path):
+    response = api_client.options(path)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["renders"], body["parses"], body["schema"]) == (
+        ["application/json"],
+        ["application/json"],
+        "/schema",
+    )

@@ -555,3 +555,28 @@ class TestCancel:
         subscription = SubscriptionFactory(user=user)
         response = api_client.post(f"/users/{user.pk}/subscriptions/{subscription.pk}/cancel", {})
         assert (response.status_code, response.json()) == (401, NOT_AUTHENTICATED)
+
+
+@pytest.mark.parametrize(
+    ("params", "errors"),
+    [
+        (
+            {"professional": "9" * 25},
+            {"professional": ["Ensure this value is less than or equal to 9223372036854775807."]},
+        ),
+        ({"professional": "1.5"}, {"professional": ["Enter a whole number."]}),
+        (
+            {"max_price": "4.35e+16"},
+            {
+                "max_price": [
+                    "Ensure this value is less than or equal to 99999999.99.",
+                    "Ensure that there are no more than 10 digits in total.",
+                ]
+            },
+        ),
+        ({"min_price": "-1"}, {"min_price": ["Ensure this value is greater than or equal to 0."]}),
+    ],
+)
+def test_catalogue_filter_values_out_of_range_are_400(api_client, params, errors):
+    response = api_client.get("/plans/", params)
+    assert (response.status_code, response.json()) == (400, errors)
