@@ -42,6 +42,9 @@ from subscriptions.services import (
 
 DEFAULT_PASSWORD = "demo-learning-2025"
 BATCH_SIZE = 5000
+NEEDS_CHANNEL = (
+    "--messages needs a course channel: at least one professional, one plan and one learner."
+)
 
 TOPICS = [
     ("Python for data analysis", "Data analyst, ten years of pandas in production."),
@@ -103,6 +106,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name.replace('_', '-')} must be 0 or more, not {value}.")
         if sizes["plans_per_professional"] > len(LEVELS):
             raise CommandError(f"--plans-per-professional is at most {len(LEVELS)}.")
+        if sizes["messages"] and not all(
+            sizes[name] for name in ("learners", "professionals", "plans_per_professional")
+        ):
+            raise CommandError(NEEDS_CHANNEL)
         password = options["password"]
         try:
             password_validation.validate_password(password)
@@ -120,10 +127,7 @@ class Command(BaseCommand):
 
         if sizes["messages"]:
             if demo["channel"] is None:
-                raise CommandError(
-                    "--messages needs a course channel: at least one professional, "
-                    "one plan and one learner."
-                )
+                raise CommandError(NEEDS_CHANNEL)
             self._fill_channel(demo["channel"], target=sizes["messages"])
         self._report(demo, password=password)
 

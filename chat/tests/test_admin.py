@@ -1,0 +1,178 @@
+"""Chat admin: channels with members (read-only) and message moderation by platform staff."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.management.commands.setup_roles import STAFF_GROUP
+from accounts.tests.factories import UserFactory
+from chat.models import ChatMessage
+from chat.services import message_post
+from chat.tests.factories import CourseChannelFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def platform_staff():
+    call_command("setup_roles", verbosity=0)
+    member = UserFactory(is_staff=True)
+    member.groups.add(Group.objects.get(name=STAFF_GROUP))
+    return member
+
+
+def moderate(client, name: str, messages) -> object:
+    return client.post(
+        reverse("admin:chat_chatmessage_changelist"),
+        {"action": name, "_selected_action": [m.pk for m in messages]},
+    )
+
+
+def changelist_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+class TestChannelAdmin:
+    def test_changelist_and_change_form_with_members_inline(self, client, platform_staff, course):
+        client.force_login(platform_staff)
+
+        changelist = client.get(reverse("admin:chat_chatchannel_changelist"))
+        change_form = client.get(reverse("admin:chat_chatchannel_change", args=[course.channel.pk]))
+
+        assert changelist.status_code == 200
+        assert [(c.pk, c.member_count) for c in changelist.context["cl"].result_list] == [
+            (course.channel.pk, 2)
+        ]
+        assert change_form.status_code == 200
+        assert change_form.context["has_change_permission"] is False
+        inline = change_form.context["inline_admin_formsets"][0]
+        assert (inline.has_add_permission, inline.has_change_permission) == (False, False)
+        assert {course.professional.username, course.learner.username} <= set(
+            str(form.original.user) for form in inline
+        )
+
+    def test_channels_cannot_be_added_or_deleted(self, client, platform_staff, course):
+        client.force_login(platform_staff)
+
+        add = client.get(reverse("admin:chat_chatchannel_add"))
+        delete = client.get(reverse("admin:chat_chatchannel_delete", args=[course.channel.pk]))
+
+        assert (add.status_code, delete.status_code) == (403, 403)
+
+    def test_changelist_query_count_does_not_grow_with_rows(self, client, platform_staff):
+        client.force_login(platform_staff)
+        url = reverse("admin:chat_chatchannel_changelist")
+        CourseChannelFactory()
+        one = changelist_queries(client, url)
+
+        CourseChannelFactory.create_batch(49)
+        fifty = changelist_queries(client, url)
+
+        assert one == fifty
+
+
+class TestMessageAdmin:
+    def test_changelist_shows_channel_sender_and_excerpt(self, client, platform_staff, course):
+        long_text = "word " * 40
+        message = message_post(channel=course.channel, sender=course.learner, content=long_text)
+        client.force_login(platform_staff)
+
+        response = client.get(reverse("admin:chat_chatmessage_changelist"))
+
+        assert response.status_code == 200
+        assert list(response.context["cl"].result_list) == [message]
+        assert response.context["cl"].show_full_result_count is False
+        model_admin = response.context["cl"].model_admin
+        assert model_admin.excerpt(message) == long_text[:79] + "…"
+        html = response.content.decode()
+        assert str(course.channel) in html
+        assert course.learner.username in html
+
+    def test_change_form_is_view_only(self, client, platform_staff, course):
+        message = message_post(channel=course.channel, sender=course.learner, content="Hello")
+        client.force_login(platform_staff)
+
+        response = client.get(reverse("admin:chat_chatmessage_change", args=[message.pk]))
+        post = client.post(
+            reverse("admin:chat_chatmessage_change", args=[message.pk]), {"content": "edited"}
+        )
+
+        assert response.status_code == 200
+        assert response.context["has_change_permission"] is False
+        assert post.status_code == 403
+        message.refresh_from_db()
+        assert message.content == "Hello"
+
+    def test_search_and_filter_by_channel(self, client, platform_staff, course):
+        wanted = message_post(channel=course.channel, sender=course.learner, content="Refund?")
+        message_post(channel=course.channel, sender=course.learner, content="Thanks")
+        MessageFactory(content="Refund elsewhere")
+        client.force_login(platform_staff)
+        url = reverse("admin:chat_chatmessage_changelist")
+
+        response = client.get(url, {"q": "refund", "channel__id__exact": course.channel.pk})
+
+        assert list(response.context["cl"].result_list) == [wanted]
+
+    def test_hide_and_unhide_show_through_the_api(self, client, platform_staff, course, client_for):
+        kept = message_post(channel=course.channel, sender=course.learner, content="Fine")
+        rude = message_post(channel=course.channel, sender=course.learner, content="Rude")
+        client.force_login(platform_staff)
+        member_api = client_for(course.professional)
+        url = f"/chat/channels/{course.channel.pk}/messages"
+
+        hidden = moderate(client, "hide", [rude])
+        after_hide = member_api.get(url)
+        unhidden = moderate(client, "unhide", [rude])
+        after_unhide = member_api.get(url)
+
+        assert (hidden.status_code, unhidden.status_code) == (302, 302)
+        assert after_hide.status_code == 200
+        assert [m["message_id"] for m in after_hide.json()["results"]] == [kept.pk]
+        assert [m["message_id"] for m in after_unhide.json()["results"]] == [rude.pk, kept.pk]
+        rude.refresh_from_db()
+        assert (rude.hidden_at, rude.hidden_by) == (None, None)
+
+    def test_hide_records_the_moderator(self, client, platform_staff, course):
+        message = message_post(channel=course.channel, sender=course.learner, content="Spam")
+        client.force_login(platform_staff)
+
+        moderate(client, "hide", [message])
+
+        message.refresh_from_db()
+        assert message.hidden_at is not None
+        assert message.hidden_by == platform_staff
+        hidden_list = client.get(reverse("admin:chat_chatmessage_changelist"), {"hidden": "yes"})
+        assert list(hidden_list.context["cl"].result_list) == [message]
+
+    def test_staff_without_moderation_permission_cannot_hide(self, client, course):
+        message = message_post(channel=course.channel, sender=course.learner, content="Spam")
+        viewer = UserFactory(is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_chatmessage"))
+        client.force_login(viewer)
+
+        response = moderate(client, "hide", [message])
+
+        assert response.status_code == 200  # "no action selected": the action is not offered
+        message.refresh_from_db()
+        assert message.hidden_at is None
+
+    def test_changelist_query_count_does_not_grow_with_rows(self, client, platform_staff):
+        client.force_login(platform_staff)
+        url = reverse("admin:chat_chatmessage_changelist")
+        channel = CourseChannelFactory()
+        MessageFactory(channel=channel, seq=1)
+        one = changelist_queries(client, url)
+
+        for seq in range(2, 51):
+            MessageFactory(channel=channel, seq=seq)
+        fifty = changelist_queries(client, url)
+
+        assert ChatMessage.objects.count() == 50
+        assert one == fifty

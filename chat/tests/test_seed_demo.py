@@ -1,0 +1,137 @@
+"""seed_demo: a consistent dataset through the services, idempotent, with a bulk channel fill."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.management.commands.setup_roles import STAFF_GROUP
+from accounts.models import User
+from chat.models import ChannelMembership, ChatChannel, ChatMessage
+from content.models import ProContent
+from subscriptions.models import Payment, Professional, ProfessionalPlan, Subscription
+
+pytestmark = pytest.mark.django_db
+
+SMALL = ["--learners", "4", "--professionals", "3", "--plans-per-professional", "2"]
+
+
+def seed(*args) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict:
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            User,
+            Professional,
+            ProfessionalPlan,
+            Subscription,
+            Payment,
+            ChatChannel,
+            ChannelMembership,
+            ChatMessage,
+            ProContent,
+        )
+    }
+
+
+def test_seeds_a_consistent_dataset_and_prints_the_logins():
+    output = seed(*SMALL, "--messages", "30")
+
+    assert counts() == {
+        "User": 4 + 3 + 2,  # learners, professionals, admin and staff
+        "Professional": 3,
+        "ProfessionalPlan": 4,  # 2 verified professionals x 2 plans
+        "Subscription": 8,  # two per learner
+        "Payment": 8,
+        "ChatChannel": 4,
+        "ChannelMembership": 4 + 8,  # the professional of each channel, every subscriber
+        "ChatMessage": 30 + 3 * 5,  # the benchmark channel, a conversation in the others
+        "ProContent": 2 * (2 + 2),  # per verified pro: a lesson per plan, a guide, a draft
+    }
+    assert Professional.objects.filter(is_verified=False).get().user.username == "pro3"
+    assert Subscription.objects.filter(status="cancelled").count() == 1  # learner4's second
+    admin = User.objects.get(username="admin")
+    staff = User.objects.get(username="staff")
+    assert (admin.is_superuser, staff.is_staff, staff.is_superuser) == (True, True, False)
+    assert list(staff.groups.all()) == [Group.objects.get(name=STAFF_GROUP)]
+    assert staff.check_password("demo-learning-2025")
+    assert "Demo logins (password 'demo-learning-2025' for accounts made by seed_demo):" in output
+    for line in (
+        "  admin      superuser: everything in /admin/",
+        '  staff      "Platform staff" group: verify, plans, moderation in /admin/',
+        "  pro1       verified professional with plans, chats and content",
+        "  pro3       professional waiting for verification",
+        "  learner1   learner with subscriptions and a course chat",
+    ):
+        assert line in output.splitlines()
+
+
+def test_channel_seqs_are_gap_free_and_the_channel_knows_its_last():
+    seed(*SMALL, "--messages", "12")
+
+    for channel in ChatChannel.objects.all():
+        seqs = list(channel.messages.order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, channel.last_seq + 1))
+    assert ChatChannel.objects.order_by("id").first().last_seq == 12
+
+
+def test_running_twice_creates_nothing_new():
+    seed(*SMALL, "--messages", "20")
+    before = counts()
+
+    output = seed(*SMALL, "--messages", "20")
+
+    assert counts() == before
+    assert output.startswith("Created nothing new; ")
+
+
+def test_a_rerun_tops_the_benchmark_channel_up():
+    seed(*SMALL, "--messages", "20")
+    channel = ChatChannel.objects.order_by("id").first()
+
+    output = seed(*SMALL, "--messages", "7000")
+
+    channel.refresh_from_db()
+    assert channel.last_seq == 7000
+    assert channel.messages.count() == 7000
+    assert output.startswith(f'Added 6980 messages to channel {channel.pk} "{channel.name}"')
+
+
+def test_default_sizes_run():
+    seed()
+
+    assert Professional.objects.count() == 3
+    assert User.objects.filter(username__startswith="learner").count() == 12
+    assert ChatChannel.objects.order_by("id").first().last_seq == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--learners", "-1"], r"^--learners must be 0 or more, not -1\.$"),
+        (["--messages", "-5"], r"^--messages must be 0 or more, not -5\.$"),
+        (
+            ["--plans-per-professional", "-2"],
+            r"^--plans-per-professional must be 0 or more, not -2\.$",
+        ),
+        (["--plans-per-professional", "9"], r"^--plans-per-professional is at most 4\.$"),
+        (["--password", "123"], r"^--password: This password is too short\."),
+        (["--learners", "many"], r"invalid int value: 'many'"),
+        (
+            ["--professionals", "0", "--messages", "10"],
+            r"^--messages needs a course channel: at least one professional, one plan and one "
+            r"learner\.$",
+        ),
+    ],
+)
+def test_bad_options_are_an_error(args, message):
+    with pytest.raises(CommandError, match=message):
+        seed(*args)
+    assert counts() == dict.fromkeys(counts(), 0)  # nothing written
