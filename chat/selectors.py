@@ -120,15 +120,34 @@ def channel_get(*, channel_id: int) -> ChatChannel:
     return channel
 
 
-def channel_messages(*, channel: ChatChannel) -> QuerySet[ChatMessage]:
-    """The channel's visible messages, newest first.
+class ChannelPageQuerySet(QuerySet):
+    """Messages of one channel, sorted in the (channel_id, seq) key's own order.
 
-    `seq` is unique within a channel, so it is a complete order without an id tie-breaker;
-    WHERE channel_id = ? [AND seq < ?] ORDER BY seq DESC LIMIT n reads the (channel_id, seq)
-    unique key backwards, with no filesort, at any depth (tested with EXPLAIN on MariaDB).
+    MariaDB plans `channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT n` as a *ref* lookup on
+    channel_id and walks the key backwards from the newest message down to the cursor, so a page
+    from the middle of a 1,000,000-message channel took ~0.6 s. Stating the channel as a range
+    (`channel_id >= ? AND channel_id <= ?`, which unlike `=` or BETWEEN is not turned into a ref)
+    and ordering by the whole key (channel_id, seq) makes it a range scan that starts at the
+    cursor: a few ms at any depth, no filesort. The cursor paginator sets the ordering itself
+    (`-seq`, or `seq` for `previous` links), so the channel column is prepended here.
+    """
+
+    def order_by(self, *field_names):
+        if field_names and isinstance(field_names[0], str) and field_names[0].lstrip("-") == "seq":
+            direction = "-" if field_names[0].startswith("-") else ""
+            field_names = (f"{direction}channel_id", *field_names)
+        return super().order_by(*field_names)
+
+
+def channel_messages(*, channel: ChatChannel) -> QuerySet[ChatMessage]:
+    """The channel's visible messages, newest first (see ChannelPageQuerySet for the plan).
+
+    `seq` is unique within a channel, so it is a complete order without an id tie-breaker.
+    EXPLAIN on MariaDB is tested: the (channel_id, seq) key, range access, no filesort.
     """
     return (
-        ChatMessage.objects.filter(channel=channel, hidden_at__isnull=True)
+        ChannelPageQuerySet(model=ChatMessage)
+        .filter(channel_id__gte=channel.pk, channel_id__lte=channel.pk, hidden_at__isnull=True)
         # Senders in a second query rather than a join: with the join, MariaDB may pick a
         # block-nested-loop plan that sorts the whole channel (temporary + filesort).
         .prefetch_related(Prefetch("sender", queryset=User.objects.only("id", "username")))
