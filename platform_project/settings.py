@@ -209,6 +209,9 @@ REST_FRAMEWORK = {
         "message_post": env("THROTTLE_MESSAGE_POST", default="60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # How many reverse proxies append to X-Forwarded-For. Unset: the throttles use the socket
+    # address, so clients cannot dodge the per-address login limit by forging the header.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=None),
 }
 
 SIMPLE_JWT = {

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.hashers import check_password
 
 from accounts.models import User
-from accounts.tests.conftest import SIGNUP_PASSWORD, assert_no_password_material
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from accounts.tests.helpers import iso, login
+from conftest import SIGNUP_PASSWORD, assert_no_password_material
 
 pytestmark = pytest.mark.django_db
 

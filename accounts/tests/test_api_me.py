@@ -4,9 +4,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import AccountType
-from accounts.tests.conftest import NEW_PASSWORD
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from accounts.tests.helpers import account_body, iso, login
+from conftest import NEW_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

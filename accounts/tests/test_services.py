@@ -10,8 +10,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
 from accounts.models import AccountType, User
-from accounts.tests.conftest import NEW_PASSWORD, SIGNUP_PASSWORD
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
+from conftest import NEW_PASSWORD, SIGNUP_PASSWORD
 
 
 def messages(exc_info) -> dict:
