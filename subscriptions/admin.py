@@ -33,6 +33,8 @@ from subscriptions.services import (
 admin.site.site_header = "Learning Platform"
 admin.site.site_title = "Learning Platform admin"
 admin.site.index_title = "Platform administration"
+# "View site": the API's own documentation (the API root itself is not a page).
+admin.site.site_url = "/docs"
 
 PENDING_ON_DASHBOARD = 5
 
@@ -173,7 +175,7 @@ class ProfessionalAdmin(admin.ModelAdmin):
         "id",
         "username",
         "headline",
-        "is_verified",
+        "verified",
         "verified_at",
         "plan_count",
         "created_at",
@@ -205,6 +207,10 @@ class ProfessionalAdmin(admin.ModelAdmin):
     @admin.display(description="username", ordering="user__username")
     def username(self, obj: Professional) -> str:
         return obj.user.username
+
+    @admin.display(description="verified", boolean=True, ordering="is_verified")
+    def verified(self, obj: Professional) -> bool:
+        return obj.is_verified
 
     @admin.display(description="plans", ordering="plan_count")
     def plan_count(self, obj: Professional) -> str:
