@@ -98,6 +98,15 @@ class ChatMessage(models.Model):
         blank=True,
         related_name="+",
     )
+    # The channel id while the message is hidden, else NULL; computed by the database. Its index
+    # holds only hidden messages, so "hidden messages of channel X after seq N" is a tiny range.
+    hidden_in_channel = models.GeneratedField(
+        expression=models.Case(
+            models.When(hidden_at__isnull=False, then=models.F("channel_id")), default=None
+        ),
+        output_field=models.BigIntegerField(null=True),
+        db_persist=True,
+    )
 
     class Meta:
         db_table = "chat_messages"
@@ -106,6 +115,13 @@ class ChatMessage(models.Model):
             # ORDER BY seq DESC LIMIT n reads this index backwards, with no filesort.
             models.UniqueConstraint(fields=["channel", "seq"], name="chat_messages_channel_seq"),
             models.CheckConstraint(condition=Q(seq__gte=1), name="chat_messages_seq_positive"),
+        ]
+        indexes = [
+            # Unread counts subtract, per membership, the member's own messages and the hidden
+            # messages after the read mark: both are small ranges of these keys. Neither can
+            # serve `channel_id .. AND hidden_at IS NULL`, so message pages keep (channel_id, seq).
+            models.Index(fields=["sender", "channel", "seq"], name="chat_messages_sender_idx"),
+            models.Index(fields=["hidden_in_channel", "seq"], name="chat_messages_hidden_idx"),
         ]
 
     def __str__(self) -> str:
