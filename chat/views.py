@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound as DRFNotFound
 from rest_framework.exceptions import ParseError
@@ -52,6 +52,35 @@ class MessageCursorPagination(CursorPagination):
         return cursor
 
 
+EXAMPLE_MESSAGE = {
+    "message_id": 981,
+    "channel_id": 1,
+    "seq": 42,
+    "sender_id": 4,
+    "sender_username": "testlearner2",
+    "content": "Could we go over exercise 3 again on Thursday?",
+    "created_at": "2026-11-24T09:30:00.123456Z",
+}
+CHANNEL_LIST_EXAMPLE = OpenApiExample(
+    "Channels of user 4",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "channel_id": 1,
+        "channel_type": "course",
+        "related_id": 1,
+        "professional_id": 2,
+        "name": "Python for data analysis",
+        "can_post": True,
+        "last_message": EXAMPLE_MESSAGE,
+        "unread_count": 3,
+    },
+)
+MESSAGE_PAGE_EXAMPLE = OpenApiExample(
+    "Newest messages of channel 1", response_only=True, status_codes=["200"], value=EXAMPLE_MESSAGE
+)
+
+
 class MessagePostThrottle(UserRateThrottle):
     """Per-user rate of new messages (settings: DEFAULT_THROTTLE_RATES["message_post"])."""
 
@@ -70,6 +99,7 @@ class UserChannelViewSet(GenericViewSet):
             "message and the user's unread count. The user themself or staff."
         ),
         parameters=[USER_ID],
+        examples=[CHANNEL_LIST_EXAMPLE],
         responses={
             200: ChannelListItemOutputSerializer(many=True),
             401: UNAUTHENTICATED,
@@ -112,6 +142,7 @@ class ChannelMessageViewSet(GenericViewSet):
             "subscribers (history) and staff."
         ),
         parameters=[CHANNEL_ID],
+        examples=[MESSAGE_PAGE_EXAMPLE],
         responses={
             200: MessageOutputSerializer(many=True),
             400: error("Invalid cursor.", "invalid_cursor"),

@@ -26,6 +26,8 @@ from subscriptions.serializers import (
     SubscriptionOutputSerializer,
 )
 
+# Public reads still refuse a bad or expired bearer token (authentication runs before access).
+INVALID_TOKEN = error("Given token not valid for any token type", "token_not_valid")
 OWNER_ONLY = error(
     "Only the plan's verified professional may do this.",
     "not_owner",
@@ -75,7 +77,7 @@ class ProfessionalViewSet(
         tags=["professionals"],
         summary="Verified professionals with their active plans",
         auth=[],
-        responses={200: ProfessionalOutputSerializer(many=True)},
+        responses={200: ProfessionalOutputSerializer(many=True), 401: INVALID_TOKEN},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -84,7 +86,7 @@ class ProfessionalViewSet(
         tags=["professionals"],
         summary="One verified professional with their active plans",
         auth=[],
-        responses={200: ProfessionalOutputSerializer, 404: NOT_FOUND},
+        responses={200: ProfessionalOutputSerializer, 401: INVALID_TOKEN, 404: NOT_FOUND},
     )
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
@@ -115,7 +117,11 @@ class PlanViewSet(viewsets.GenericViewSet):
         tags=["plans"],
         summary="Plan catalogue: active plans of verified professionals",
         auth=[],
-        responses={200: PlanOutputSerializer(many=True), 400: VALIDATION_ERROR},
+        responses={
+            200: PlanOutputSerializer(many=True),
+            400: VALIDATION_ERROR,
+            401: INVALID_TOKEN,
+        },
     )
     def list(self, request):
         queryset = self.filter_queryset(self.get_queryset())
@@ -126,7 +132,7 @@ class PlanViewSet(viewsets.GenericViewSet):
         tags=["plans"],
         summary="One plan of the catalogue",
         auth=[],
-        responses={200: PlanOutputSerializer, 404: NOT_FOUND},
+        responses={200: PlanOutputSerializer, 401: INVALID_TOKEN, 404: NOT_FOUND},
     )
     def retrieve(self, request, plan_id: int):
         plan = get_object_or_404(self.get_queryset(), pk=plan_id)
@@ -197,6 +203,24 @@ SUBSCRIBE_EXAMPLE = OpenApiExample(
     value={"payment_method": "credit_card", "transaction_id": "txn_123456"},
     request_only=True,
 )
+SUBSCRIPTION_EXAMPLE = OpenApiExample(
+    "Active subscription",
+    response_only=True,
+    status_codes=["201", "200"],
+    value={
+        "subscription_id": 7,
+        "user_id": 4,
+        "plan_id": 1,
+        "status": "active",
+        "payment_method": "credit_card",
+        "transaction_id": "txn_123456",
+        "started_at": "2026-11-24T09:30:00.123456Z",
+        "expires_at": "2026-12-24T09:30:00.123456Z",
+        "cancelled_at": None,
+        "cancel_reason": "",
+        "channel_id": 1,
+    },
+)
 
 
 class UserSubscriptionViewSet(viewsets.GenericViewSet):
@@ -219,7 +243,7 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
         tags=["subscriptions"],
         summary="Subscribe to a plan (or renew an ended subscription)",
         request=SubscribeInputSerializer,
-        examples=[SUBSCRIBE_EXAMPLE],
+        examples=[SUBSCRIBE_EXAMPLE, SUBSCRIPTION_EXAMPLE],
         responses={
             201: SubscriptionOutputSerializer,
             200: OpenApiResponse(
@@ -260,9 +284,12 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
             200: SubscriptionOutputSerializer(many=True),
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
+            404: error("User not found.", "user_not_found"),
         },
     )
     def list(self, request, user_id: int):
+        if user_id != request.user.pk:
+            self._path_user()  # staff asking for an unknown user: 404, not an empty list
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SubscriptionOutputSerializer(page, many=True).data)
 

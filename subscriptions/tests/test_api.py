@@ -580,3 +580,11 @@ class TestCancel:
 def test_catalogue_filter_values_out_of_range_are_400(api_client, params, errors):
     response = api_client.get("/plans/", params)
     assert (response.status_code, response.json()) == (400, errors)
+
+
+def test_staff_listing_an_unknown_users_subscriptions_gets_404(client_for, staff_user):
+    response = client_for(staff_user).get("/users/987654/subscriptions")
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": "User not found.", "code": "user_not_found"},
+    )
