@@ -10,6 +10,8 @@ class IsSelfOrStaff(BasePermission):
     403 whether or not that account exists, so ids cannot be probed for existence.
     """
 
+    message = "You can only act on your own account."
+
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not (user and user.is_authenticated):

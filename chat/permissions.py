@@ -10,19 +10,6 @@ from chat.models import ChatChannel
 from chat.services import channel_entitlement
 
 
-class IsSelfOrStaff(BasePermission):
-    """Routes under /users/{user_id}/…: that user, or staff."""
-
-    message = "You can only see your own channels."
-    code = "permission_denied"
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        return user.is_staff or view.kwargs.get("user_id") == user.pk
-
-
 class ChannelAccess(BasePermission):
     """Reading a channel needs `can_read`; actions listed in `view.posting_actions` need
     `can_post` (a former subscriber reads the history but no longer posts).

@@ -7,9 +7,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
+from accounts.permissions import IsSelfOrStaff
 from chat import selectors, services
 from chat.models import ChannelMembership, ChatMessage
-from chat.permissions import ChannelAccess, IsSelfOrStaff
+from chat.permissions import ChannelAccess
 from chat.serializers import (
     ChannelListItemOutputSerializer,
     ChannelReadInputSerializer,
@@ -103,7 +104,7 @@ class UserChannelViewSet(GenericViewSet):
         responses={
             200: ChannelListItemOutputSerializer(many=True),
             401: UNAUTHENTICATED,
-            403: error("You can only see your own channels.", "permission_denied"),
+            403: error("You can only act on your own account.", "permission_denied"),
             404: error("User not found.", "user_not_found"),
         },
     )

@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import User
+from accounts.permissions import IsSelfOrStaff
 from platform_project.errors import NotFound
 from platform_project.schema import (
     FORBIDDEN,
@@ -15,7 +16,6 @@ from platform_project.schema import (
 )
 from subscriptions import selectors, services
 from subscriptions.filters import PlanCatalogueFilter
-from subscriptions.permissions import IsPathUserOrStaff
 from subscriptions.serializers import (
     PlanInputSerializer,
     PlanOutputSerializer,
@@ -226,7 +226,7 @@ SUBSCRIPTION_EXAMPLE = OpenApiExample(
 class UserSubscriptionViewSet(viewsets.GenericViewSet):
     """Subscriptions of the user in the path (themselves, or staff acting for them)."""
 
-    permission_classes = [IsPathUserOrStaff]
+    permission_classes = [IsSelfOrStaff]
     serializer_class = SubscriptionOutputSerializer
     filter_backends = []
 

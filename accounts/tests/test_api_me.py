@@ -16,7 +16,7 @@ UNAUTHENTICATED = {
     "code": "not_authenticated",
 }
 FORBIDDEN = {
-    "detail": "You do not have permission to perform this action.",
+    "detail": "You can only act on your own account.",
     "code": "permission_denied",
 }
 

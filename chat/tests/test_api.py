@@ -213,7 +213,7 @@ class TestChannelList:
 
         assert response.status_code == 403
         assert response.json() == {
-            "detail": "You can only see your own channels.",
+            "detail": "You can only act on your own account.",
             "code": "permission_denied",
         }
 
