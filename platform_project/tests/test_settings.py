@@ -85,3 +85,25 @@ def test_production_hashers_start_with_argon2():
     assert project_settings.PASSWORD_HASHERS[0] == (
         "django.contrib.auth.hashers.Argon2PasswordHasher"
     )
+
+
+def test_cache_url_selects_djangos_redis_backend():
+    config = environ.Env.cache_url_config("redis://127.0.0.1:6379/1")
+    assert (config["BACKEND"], config["LOCATION"]) == (
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/1",
+    )
+
+
+def test_throttle_state_is_shared_through_redis_when_configured():
+    # Two cache instances stand for two server processes: a counter one writes, the other reads.
+    from django.core.cache.backends.redis import RedisCache
+
+    location = "redis://127.0.0.1:6379/15"
+    first, second = RedisCache(location, {}), RedisCache(location, {})
+    key = f"test-throttle-{os.getpid()}"
+    try:
+        first.set(key, [1, 2, 3], 30)
+        assert second.get(key) == [1, 2, 3]
+    finally:
+        first.delete(key)

@@ -74,3 +74,34 @@ def test_a_failing_receiver_rolls_back_subscription_payment_and_channel():
     assert Payment.objects.count() == 0
     assert ChatChannel.objects.count() == 0
     assert ChannelMembership.objects.count() == 0
+
+
+def test_cancel_and_expiry_send_subscription_ended():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from subscriptions.signals import subscription_ended
+
+    received = []
+
+    def spy(sender, subscription, reason, **kwargs):
+        received.append((subscription.pk, reason))
+
+    subscription_ended.connect(spy, dispatch_uid="test.ended")
+    try:
+        cancelled = subscribe(UserFactory(), PlanFactory()).subscription
+        services.subscription_cancel(subscription=cancelled)
+        lapsing = services.subscription_subscribe(
+            user=UserFactory(),
+            plan_id=PlanFactory().pk,
+            payment_method="paypal",
+            transaction_id="txn_lapsing",
+        ).subscription
+        Subscription.objects.filter(pk=lapsing.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        services.subscriptions_expire()
+    finally:
+        subscription_ended.disconnect(dispatch_uid="test.ended")
+    assert received == [(cancelled.pk, "cancelled"), (lapsing.pk, "expired")]
