@@ -135,3 +135,83 @@ def test_bad_options_are_an_error(args, message):
     with pytest.raises(CommandError, match=message):
         seed(*args)
     assert counts() == dict.fromkeys(counts(), 0)  # nothing written
+
+
+BULK = [
+    *SMALL,
+    "--messages",
+    "0",
+    "--bulk-users",
+    "30",
+    "--bulk-plans",
+    "12",
+    "--bulk-subscriptions",
+    "50",
+    "--wide-member",
+    "5",
+]
+
+
+def test_bulk_volume_is_consistent_and_shares_one_password_hash():
+    seed(*BULK)
+
+    bulk_users = User.objects.filter(username__startswith="bulk-u")
+    bulk_plans = ProfessionalPlan.objects.filter(name__startswith="Bulk plan ")
+    bulk_subs = Subscription.objects.filter(payments__transaction_id__startswith="bulk-")
+    assert bulk_users.count() == 30
+    assert User.objects.filter(username__startswith="bulk-pro").count() == 2  # 10 plans each
+    assert bulk_plans.count() == 12
+    assert set(bulk_plans.values_list("professional__is_verified", flat=True)) == {True}
+    assert bulk_subs.count() == 50
+    assert len(set(bulk_users.values_list("password", flat=True))) == 1
+    assert bulk_users.first().check_password("demo-learning-2025")
+    # Every bulk plan has its course channel: the professional, 3 messages, last_seq 3.
+    for plan in bulk_plans:
+        channel = ChatChannel.objects.get(channel_type="course", related_id=plan.pk)
+        assert list(channel.messages.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
+        assert channel.last_seq == 3
+        assert channel.memberships.filter(user=plan.professional.user, role="professional").exists()
+    # Every subscription is active, paid once at the plan's price, and a channel membership.
+    for sub in bulk_subs.select_related("plan"):
+        assert sub.status == "active"
+        assert list(sub.payments.values_list("amount", flat=True)) == [sub.plan.price]
+        channel = ChatChannel.objects.get(channel_type="course", related_id=sub.plan_id)
+        assert channel.memberships.filter(user_id=sub.user_id).exists()
+    wide = User.objects.get(username="wide-member")
+    assert ChannelMembership.objects.filter(user=wide).count() == 5
+    assert Subscription.objects.filter(user=wide, status="active").count() == 5
+
+
+def test_bulk_rerun_creates_nothing_and_a_larger_size_continues():
+    seed(*BULK)
+    before = counts()
+
+    assert seed(*BULK).startswith("Bulk volume ready in ")
+    assert counts() == before
+
+    seed(*BULK[:-2], "--bulk-subscriptions", "70")
+    after = counts()
+    assert after["Subscription"] == before["Subscription"] + 20
+    assert after["Payment"] == before["Payment"] + 20
+    assert after["ChannelMembership"] == before["ChannelMembership"] + 20
+
+    seed(*BULK[:-6], "--bulk-users", "40", "--bulk-plans", "12", "--bulk-subscriptions", "90")
+    assert User.objects.filter(username__startswith="bulk-u").count() == 40
+    assert Payment.objects.filter(transaction_id__startswith="bulk-").count() <= 90
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--bulk-users", "2", "--bulk-plans", "3", "--bulk-subscriptions", "7"],
+            r"^--bulk-subscriptions is at most --bulk-users x --bulk-plans\.$",
+        ),
+        (["--bulk-plans", "3", "--wide-member", "4"], r"^--wide-member is at most --bulk-plans\.$"),
+        (["--bulk-users", "-1"], r"^--bulk-users must be 0 or more, not -1\.$"),
+    ],
+)
+def test_bad_bulk_options_are_an_error(args, message):
+    with pytest.raises(CommandError, match=message):
+        seed(*args)
+    assert counts() == dict.fromkeys(counts(), 0)

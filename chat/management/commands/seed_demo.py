@@ -9,13 +9,24 @@ benchmark channel up to --messages.
 The --messages fill is the one bulk part: it appends rows with bulk_create in batches, each
 batch under the channel row's lock (the same lock message_post takes), so seqs stay gap-free
 even if someone posts meanwhile.
+
+The --bulk-* options add benchmark volume (bench/run.py): users, verified professionals with
+plans and their course channels, subscriptions with payments and memberships, all written with
+bulk_create in batches. Those rows share ONE password hash (hashed once: Argon2 at ~0.1 s a hash
+would take hours for 100,000 users) and skip the services; every key and rule the services keep
+still holds (one subscription per user and plan, unique transaction ids, a professional
+membership in each channel, gap-free seqs). Bulk rows are numbered and written in order, one
+committed batch at a time, so a re-run counts what exists and continues after it.
+--wide-member N subscribes one user ("wide-member") to N bulk plans through the services.
 """
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -26,12 +37,24 @@ from django.utils import timezone
 from accounts.management.commands.setup_roles import STAFF_GROUP
 from accounts.models import AccountType, User
 from accounts.services import user_create
-from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
+from chat.models import (
+    ChannelMembership,
+    ChannelType,
+    ChatChannel,
+    ChatMessage,
+    MembershipRole,
+)
 from chat.services import message_post
 from content.models import ProContent
 from content.services import content_create
 from platform_project.errors import DomainError
-from subscriptions.models import PaymentMethod, Professional, ProfessionalPlan, Subscription
+from subscriptions.models import (
+    Payment,
+    PaymentMethod,
+    Professional,
+    ProfessionalPlan,
+    Subscription,
+)
 from subscriptions.services import (
     plan_create,
     professional_apply,
@@ -42,6 +65,13 @@ from subscriptions.services import (
 
 DEFAULT_PASSWORD = "demo-learning-2025"
 BATCH_SIZE = 5000
+BULK_USER = "bulk-u{}"  # 1-based
+BULK_PRO = "bulk-pro{}"
+BULK_PLAN = "Bulk plan {}"
+BULK_TXN = "bulk-{}"  # user id - plan id
+BULK_PLANS_PER_PRO = 10
+BULK_CHANNEL_MESSAGES = 3  # the "many small channels": a few messages each
+WIDE_MEMBER = "wide-member"
 NEEDS_CHANNEL = (
     "--messages needs a course channel: at least one professional, one plan and one learner."
 )
@@ -95,11 +125,33 @@ class Command(BaseCommand):
             "benchmark).",
         )
         parser.add_argument("--password", default=DEFAULT_PASSWORD)
+        parser.add_argument("--bulk-users", type=int, default=0, help="Bulk learners (bench).")
+        parser.add_argument(
+            "--bulk-plans", type=int, default=0, help="Bulk plans with course channels (bench)."
+        )
+        parser.add_argument(
+            "--bulk-subscriptions",
+            type=int,
+            default=0,
+            help="Bulk subscriptions of bulk users to bulk plans, with payments and memberships.",
+        )
+        parser.add_argument(
+            "--wide-member", type=int, default=0, help="Subscribe one user to N bulk plans."
+        )
 
     def handle(self, *args, **options):
         sizes = {
             name: options[name]
-            for name in ("learners", "professionals", "plans_per_professional", "messages")
+            for name in (
+                "learners",
+                "professionals",
+                "plans_per_professional",
+                "messages",
+                "bulk_users",
+                "bulk_plans",
+                "bulk_subscriptions",
+                "wide_member",
+            )
         }
         for name, value in sizes.items():
             if value < 0:
@@ -110,6 +162,10 @@ class Command(BaseCommand):
             sizes[name] for name in ("learners", "professionals", "plans_per_professional")
         ):
             raise CommandError(NEEDS_CHANNEL)
+        if sizes["bulk_subscriptions"] > sizes["bulk_users"] * sizes["bulk_plans"]:
+            raise CommandError("--bulk-subscriptions is at most --bulk-users x --bulk-plans.")
+        if sizes["wide_member"] > sizes["bulk_plans"]:
+            raise CommandError("--wide-member is at most --bulk-plans.")
         password = options["password"]
         try:
             password_validation.validate_password(password)
@@ -121,6 +177,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 demo = self._seed(password=password, **sizes)
+            self._bulk(password=password, **sizes)
         except (DomainError, ValidationError) as error:
             message = getattr(error, "message", None) or "; ".join(error.messages)
             raise CommandError(f"Seeding failed: {message}") from None
@@ -338,6 +395,216 @@ class Command(BaseCommand):
                 f'Added {added} messages to channel {channel.pk} "{channel.name}" '
                 f"(now {target}) in {seconds:.1f} s."
             )
+
+    # --- Benchmark volume (bulk paths) ----------------------------------------------------------
+    def _bulk(
+        self,
+        *,
+        password: str,
+        bulk_users: int,
+        bulk_plans: int,
+        bulk_subscriptions: int,
+        wide_member: int,
+        **_,
+    ) -> None:
+        if not (bulk_users or bulk_plans):
+            return
+        started = time.monotonic()
+        shared_hash = make_password(password)  # once, for every bulk-made user
+        users = self._bulk_users(BULK_USER, bulk_users, shared_hash)
+        pros = self._bulk_users(BULK_PRO, -(-bulk_plans // BULK_PLANS_PER_PRO), shared_hash)
+        plans = self._bulk_plans(pros, bulk_plans)
+        self._bulk_subscriptions(users, plans, bulk_subscriptions)
+        if wide_member:
+            member = self._user(WIDE_MEMBER, password)
+            for plan_id, _channel_id in plans[:wide_member]:
+                result = subscription_subscribe(
+                    user=member,
+                    plan_id=plan_id,
+                    payment_method=PaymentMethod.CREDIT_CARD,
+                    transaction_id=f"wide-{plan_id}",
+                )
+                self.created += int(result.created)
+        self.stdout.write(f"Bulk volume ready in {time.monotonic() - started:.1f} s.")
+
+    def _bulk_users(self, pattern: str, n: int, shared_hash: str) -> list[int]:
+        """Ids of users pattern.format(1..n), creating the missing tail in batches."""
+        prefix = pattern.format("")
+        have = User.objects.filter(username__startswith=prefix).count()
+        now = timezone.now()
+        for start in range(have + 1, n + 1, BATCH_SIZE):
+            names = [pattern.format(i) for i in range(start, min(start + BATCH_SIZE, n + 1))]
+            with transaction.atomic():
+                User.objects.bulk_create(
+                    User(
+                        username=name,
+                        email=f"{name}@example.com",
+                        password=shared_hash,
+                        date_joined=now,
+                    )
+                    for name in names
+                )
+            self.created += len(names)
+        by_name = dict(
+            User.objects.filter(username__startswith=prefix).values_list("username", "id")
+        )
+        return [by_name[pattern.format(i)] for i in range(1, n + 1)]
+
+    def _bulk_plans(self, pro_user_ids: list[int], n: int) -> list[tuple[int, int]]:
+        """(plan id, channel id) of plans 1..n: verified professionals, channels, a few messages."""
+        now = timezone.now()
+        existing = set(
+            Professional.objects.filter(user_id__in=pro_user_ids).values_list("user_id", flat=True)
+        )
+        Professional.objects.bulk_create(
+            Professional(user_id=uid, headline="Bulk coach", is_verified=True, verified_at=now)
+            for uid in pro_user_ids
+            if uid not in existing
+        )
+        pro_ids = dict(
+            Professional.objects.filter(user_id__in=pro_user_ids).values_list("user_id", "id")
+        )
+        have = ProfessionalPlan.objects.filter(name__startswith=BULK_PLAN.format("")).count()
+        for start in range(have + 1, n + 1, BATCH_SIZE):
+            numbers = range(start, min(start + BATCH_SIZE, n + 1))
+            with transaction.atomic():
+                ProfessionalPlan.objects.bulk_create(
+                    ProfessionalPlan(
+                        professional_id=pro_ids[pro_user_ids[(i - 1) // BULK_PLANS_PER_PRO]],
+                        name=BULK_PLAN.format(i),
+                        description="Bulk plan for the benchmark.",
+                        price=Decimal(5 + i % 200),
+                        duration_days=(None, 30, 365)[i % 3],
+                        created_at=now,
+                    )
+                    for i in numbers
+                )
+                plans = list(
+                    ProfessionalPlan.objects.filter(
+                        name__in=[BULK_PLAN.format(i) for i in numbers]
+                    ).select_related("professional")
+                )
+                ChatChannel.objects.bulk_create(
+                    ChatChannel(
+                        channel_type=ChannelType.COURSE,
+                        related_id=plan.pk,
+                        professional_id=plan.professional_id,
+                        name=plan.name,
+                        last_seq=BULK_CHANNEL_MESSAGES,
+                        last_activity_at=now,
+                    )
+                    for plan in plans
+                )
+                channels = dict(
+                    ChatChannel.objects.filter(
+                        channel_type=ChannelType.COURSE, related_id__in=[p.pk for p in plans]
+                    ).values_list("related_id", "id")
+                )
+                ChannelMembership.objects.bulk_create(
+                    ChannelMembership(
+                        channel_id=channels[plan.pk],
+                        user_id=plan.professional.user_id,
+                        role=MembershipRole.PROFESSIONAL,
+                    )
+                    for plan in plans
+                )
+                ChatMessage.objects.bulk_create(
+                    ChatMessage(
+                        channel_id=channels[plan.pk],
+                        seq=seq,
+                        sender_id=plan.professional.user_id,
+                        content=BULK_LINES[(plan.pk + seq) % len(BULK_LINES)],
+                        created_at=now,
+                    )
+                    for plan in plans
+                    for seq in range(1, BULK_CHANNEL_MESSAGES + 1)
+                )
+            self.created += len(numbers)
+        rows = ProfessionalPlan.objects.filter(name__startswith=BULK_PLAN.format("")).values_list(
+            "name", "id"
+        )
+        by_name = dict(rows)
+        plan_ids = [by_name[BULK_PLAN.format(i)] for i in range(1, n + 1)]
+        channels = dict(
+            ChatChannel.objects.filter(
+                channel_type=ChannelType.COURSE, related_id__in=plan_ids
+            ).values_list("related_id", "id")
+        )
+        return [(plan_id, channels[plan_id]) for plan_id in plan_ids]
+
+    def _bulk_subscriptions(
+        self, user_ids: list[int], plans: list[tuple[int, int]], n: int
+    ) -> None:
+        """Subscription k (0-based): user k % U to plan (k // U + 7 * (k % U)) % P.
+
+        For one user, k // U takes distinct values below P, so its plans are distinct.
+        """
+        have = Payment.objects.filter(transaction_id__startswith=BULK_TXN.format("")).count()
+        if have >= n:
+            return
+        prices = dict(
+            ProfessionalPlan.objects.filter(pk__in=[p for p, _ in plans]).values_list("id", "price")
+        )
+        durations = dict(
+            ProfessionalPlan.objects.filter(pk__in=[p for p, _ in plans]).values_list(
+                "id", "duration_days"
+            )
+        )
+        n_users, n_plans = len(user_ids), len(plans)
+        methods = PaymentMethod.values
+        for start in range(have, n, BATCH_SIZE):
+            now = timezone.now()
+            pairs = []
+            for k in range(start, min(start + BATCH_SIZE, n)):
+                u = k % n_users
+                pairs.append((k, user_ids[u], plans[(k // n_users + 7 * u) % n_plans]))
+            # A re-run with other --bulk-users/--bulk-plans maps numbers to other pairs; skip
+            # pairs that already exist (one subscription per user and plan).
+            taken = set(
+                Subscription.objects.filter(
+                    user_id__in={u for _, u, _ in pairs}, plan_id__in={p for _, _, (p, _) in pairs}
+                ).values_list("user_id", "plan_id")
+            )
+            pairs = [pair for pair in pairs if (pair[1], pair[2][0]) not in taken]
+            with transaction.atomic():
+                Subscription.objects.bulk_create(
+                    Subscription(
+                        user_id=user_id,
+                        plan_id=plan_id,
+                        started_at=now,
+                        expires_at=(
+                            now + timedelta(days=durations[plan_id]) if durations[plan_id] else None
+                        ),
+                        created_at=now,
+                    )
+                    for _, user_id, (plan_id, _) in pairs
+                )
+                sub_ids = {
+                    (u, p): pk
+                    for u, p, pk in Subscription.objects.filter(
+                        user_id__in={u for _, u, _ in pairs},
+                        plan_id__in={p for _, _, (p, _) in pairs},
+                    ).values_list("user_id", "plan_id", "id")
+                }
+                Payment.objects.bulk_create(
+                    Payment(
+                        subscription_id=sub_ids[(user_id, plan_id)],
+                        payment_method=methods[k % len(methods)],
+                        transaction_id=BULK_TXN.format(f"{user_id}-{plan_id}"),
+                        amount=prices[plan_id],
+                        currency="USD",
+                        paid_at=now,
+                    )
+                    for k, user_id, (plan_id, _) in pairs
+                )
+                ChannelMembership.objects.bulk_create(
+                    (
+                        ChannelMembership(channel_id=channel_id, user_id=user_id, joined_at=now)
+                        for _, user_id, (_, channel_id) in pairs
+                    ),
+                    ignore_conflicts=True,
+                )
+            self.created += len(pairs)
 
     # --- Output ----------------------------------------------------------------------------------
     def _report(self, demo: dict, *, password: str) -> None:
