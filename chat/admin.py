@@ -14,12 +14,17 @@ from django.utils.text import Truncator
 
 from chat.models import ChannelMembership, ChatChannel, ChatMessage
 from chat.services import message_set_hidden
-from subscriptions.admin import EstimatedCountPaginator, count_subquery, run_per_object
+from subscriptions.admin import (
+    EstimatedCountPaginator,
+    ReadOnlyMixin,
+    count_subquery,
+    run_per_object,
+)
 
 EXCERPT_LENGTH = 80
 
 
-class ChannelMembershipInline(admin.TabularInline):
+class ChannelMembershipInline(ReadOnlyMixin, admin.TabularInline):
     model = ChannelMembership
     fields = ("user", "role", "joined_at", "last_read_seq")
     readonly_fields = fields
@@ -29,15 +34,6 @@ class ChannelMembershipInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ChatChannel)
@@ -109,7 +105,7 @@ class HiddenFilter(admin.SimpleListFilter):
 
 
 @admin.register(ChatMessage)
-class ChatMessageAdmin(admin.ModelAdmin):
+class ChatMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("id", "channel", "seq", "sender", "excerpt", "created_at", "is_hidden")
     list_filter = (HiddenFilter, "channel__channel_type")
     # Contains-search on content scans the table; the sender prefix search uses the username
@@ -131,14 +127,6 @@ class ChatMessageAdmin(admin.ModelAdmin):
 
     # Messages are posted through the API and moderated by hiding: the form is view-only and
     # the "change" permission is what allows moderation (see has_moderate_permission).
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_moderate_permission(self, request) -> bool:
         return request.user.has_perm("chat.change_chatmessage")

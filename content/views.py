@@ -21,6 +21,7 @@ from content.serializers import (
 )
 from content.services import content_create, content_delete, content_update
 from platform_project.schema import (
+    INVALID_TOKEN,
     NOT_FOUND,
     UNAUTHENTICATED,
     VALIDATION_ERROR,
@@ -37,7 +38,6 @@ WRITE_FORBIDDEN = error(
     "not_owner",
 )
 # Reading needs no login, but a request that sends a bad or expired token is refused.
-BAD_TOKEN = error("Given token not valid for any token type", "token_not_valid")
 INVALID_CONTENT = OpenApiResponse(
     ValidationErrorSerializer,
     description=(
@@ -79,7 +79,7 @@ class ContentViewSet(viewsets.GenericViewSet):
         responses={
             200: ContentListOutputSerializer(many=True),
             400: VALIDATION_ERROR,
-            401: BAD_TOKEN,
+            401: INVALID_TOKEN,
         },
     )
     def list(self, request):
@@ -114,7 +114,7 @@ class ContentViewSet(viewsets.GenericViewSet):
             "their owner and staff."
         ),
         parameters=[CONTENT_ID],
-        responses={200: ContentDetailOutputSerializer, 401: BAD_TOKEN, 404: NOT_FOUND},
+        responses={200: ContentDetailOutputSerializer, 401: INVALID_TOKEN, 404: NOT_FOUND},
     )
     def retrieve(self, request, content_id: int):
         viewer = content_detail(content_id=content_id, user=request.user)

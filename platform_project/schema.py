@@ -36,3 +36,5 @@ UNAUTHENTICATED = error("Authentication credentials were not provided.", "not_au
 FORBIDDEN = error("You do not have permission to perform this action.", "permission_denied")
 NOT_FOUND = error("Not found.", "not_found")
 THROTTLED = error("Request was throttled.", "throttled")
+# Public reads still refuse a bad or expired bearer token (authentication runs before access).
+INVALID_TOKEN = error("Given token not valid for any token type", "token_not_valid")

@@ -293,7 +293,20 @@ class ProfessionalPlanAdmin(admin.ModelAdmin):
 
 
 # --- Subscriptions and payments (history: read-only) -------------------------------------------
-class PaymentInline(admin.TabularInline):
+class ReadOnlyMixin:
+    """Rows written only by the services: staff look, never add, edit or delete here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PaymentInline(ReadOnlyMixin, admin.TabularInline):
     model = Payment
     fields = ("transaction_id", "payment_method", "amount", "currency", "paid_at")
     readonly_fields = fields
@@ -301,27 +314,9 @@ class PaymentInline(admin.TabularInline):
     can_delete = False
     ordering = ("-paid_at", "-id")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyHistoryAdmin(admin.ModelAdmin):
-    """Rows written only by the services: staff look, never add, edit or delete."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyHistoryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Subscriptions and payments: history, changed only through the services."""
 
 
 @admin.register(Subscription)

@@ -9,6 +9,7 @@ from accounts.permissions import IsSelfOrStaff
 from platform_project.errors import NotFound
 from platform_project.schema import (
     FORBIDDEN,
+    INVALID_TOKEN,
     NOT_FOUND,
     UNAUTHENTICATED,
     VALIDATION_ERROR,
@@ -26,8 +27,6 @@ from subscriptions.serializers import (
     SubscriptionOutputSerializer,
 )
 
-# Public reads still refuse a bad or expired bearer token (authentication runs before access).
-INVALID_TOKEN = error("Given token not valid for any token type", "token_not_valid")
 OWNER_ONLY = error(
     "Only the plan's verified professional may do this.",
     "not_owner",
