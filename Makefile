@@ -3,7 +3,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: bootstrap demo test lint schema serve
+.PHONY: bootstrap demo test lint schema serve faults load
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -29,3 +29,12 @@ schema: bootstrap
 serve: bootstrap
 	$(PY) manage.py collectstatic --no-input -v0
 	.venv/bin/gunicorn -c gunicorn.conf.py platform_project.wsgi
+
+## Benchmark on MariaDB (BENCH_SIZE=full|small|tiny; see README "Benchmarks").
+.PHONY: bench
+bench: bootstrap
+	$(PY) bench/run.py
+
+## Fault test: a private MariaDB (port 3317) stopped, restarted and frozen under gunicorn.
+faults: bootstrap
+	$(PY) bench/faults.py

@@ -116,6 +116,11 @@ if _db["ENGINE"] == "django.db.backends.mysql":
             "connect_timeout": env.int("DJANGO_DB_CONNECT_TIMEOUT", default=5),
         }
     )
+    # A hung (not down) database: without a read timeout a worker waits on it until gunicorn
+    # kills the worker. Opt-in (set it for the web server) because migrate or a bulk seed may
+    # legitimately wait longer on one statement.
+    if _db_read_timeout := env.int("DJANGO_DB_READ_TIMEOUT", default=0):
+        _db["OPTIONS"].update({"read_timeout": _db_read_timeout, "write_timeout": _db_read_timeout})
     _db.setdefault("TEST", {}).update({"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"})
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite: wait for the write lock instead of failing at once under concurrent writers.
