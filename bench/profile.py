@@ -1,0 +1,65 @@
+"""Profile one benchmark row in-process with pyinstrument: `BENCH_PROFILE_ROW="message page"
+.venv/bin/python bench/profile.py` (after a `make bench` of the same BENCH_SIZE prepared the
+database). Sends the row's request BENCH_PROFILE_N times (default 300) through Django's test
+client with the production settings and prints pyinstrument's call tree of the whole stack
+(middleware, authentication, view, SQL, serializer, renderer).
+"""
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import run  # noqa: E402  (bench/run.py: sizes, database URL, fixtures)
+
+
+def main() -> None:
+    size_name = os.environ.get("BENCH_SIZE", "full")
+    row = os.environ.get("BENCH_PROFILE_ROW", "message page")
+    n = int(os.environ.get("BENCH_PROFILE_N", "300"))
+    os.environ.update(
+        {
+            "DATABASE_URL": run.database_url(size_name),
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "profile-only-" + "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "THROTTLE_LOGIN_IP": "100000000/min",
+            "THROTTLE_LOGIN_USERNAME": "100000000/min",
+            "THROTTLE_MESSAGE_POST": "100000000/min",
+        }
+    )
+    import django
+
+    django.setup()
+    logging.getLogger("platform_project.request").setLevel(logging.WARNING)
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    fixtures = run.Fixtures(run.SIZES[size_name], 1)
+    client = Client()
+    headers = {"HTTP_HOST": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https"}
+
+    def send():
+        method, path, token, body = fixtures.lines(row, 1)[0].split("\t")
+        extra = {**headers, "HTTP_AUTHORIZATION": f"Bearer {token}"} if token else headers
+        if method == "GET":
+            return client.get(path, **extra)
+        return client.post(path, body, content_type="application/json", **extra)
+
+    for _ in range(20):  # warm caches and the connection
+        send()
+    profiler = Profiler(interval=0.0002)
+    profiler.start()
+    for _ in range(n):
+        send()
+    profiler.stop()
+    print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("BENCH_PROFILE_ALL"))))
+
+
+if __name__ == "__main__":
+    main()
