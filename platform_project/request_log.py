@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 
 logger = logging.getLogger("platform_project.request")
@@ -22,6 +22,17 @@ def database_unavailable_response() -> JsonResponse:
     response = JsonResponse(DATABASE_UNAVAILABLE, status=503)
     response["Retry-After"] = "5"
     return response
+
+
+def _user_id(request) -> int | None:
+    """The authenticated user's id, or None. Never fails the request it logs."""
+    user = getattr(request, "user", None)
+    try:
+        # With a session cookie this is the first database read of the request; during an
+        # outage it fails, and the 503 already on its way must still go out.
+        return user.pk if user is not None and user.is_authenticated else None
+    except DatabaseError:
+        return None
 
 
 class RequestLogMiddleware:
@@ -40,7 +51,6 @@ class RequestLogMiddleware:
         request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
-        user = getattr(request, "user", None)
         logger.info(
             json.dumps(
                 {
@@ -49,7 +59,7 @@ class RequestLogMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                    "user_id": _user_id(request),
                 }
             )
         )

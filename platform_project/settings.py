@@ -190,6 +190,20 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=1024 * 1024)
 
+# CORS only when origins are configured: browsers on other origins get nothing otherwise, and
+# preflight requests stay ordinary API requests. Tokens travel in the Authorization header, so
+# credentials (cookies) are never allowed cross-origin.
+CORS_ALLOWED_ORIGINS = env.list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
+if CORS_ALLOWED_ORIGINS:
+    INSTALLED_APPS.append("corsheaders")
+    # Right after the request log, before anything that can answer (413, HTTPS redirect), so
+    # those answers carry the CORS headers a browser needs to show them to the page.
+    MIDDLEWARE.insert(1, "corsheaders.middleware.CorsMiddleware")
+    CORS_ALLOW_CREDENTIALS = False
+    CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "x-request-id"]
+    CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"]
+    CORS_PREFLIGHT_MAX_AGE = 3600
+
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -86,3 +86,33 @@ def test_database_outage_in_a_view_is_503_json(client, monkeypatch):
         "detail": "The service is temporarily unavailable. Try again shortly.",
         "code": "service_unavailable",
     }
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_outage_with_a_session_cookie_is_503_and_logged(client, monkeypatch, caplog, user):
+    # The log line reads request.user; with a session cookie that is a database read too.
+    client.force_login(user)
+
+    def broken_cursor(*args, **kwargs):
+        raise OperationalError(2003, "Can't connect to MySQL server")
+
+    monkeypatch.setattr(health.connections["default"], "cursor", broken_cursor)
+    with caplog.at_level(logging.INFO, logger="platform_project.request"):
+        response = client.get("/users/me", HTTP_X_REQUEST_ID="outage-1")
+    assert (response.status_code, response.json()) == (
+        503,
+        {
+            "detail": "The service is temporarily unavailable. Try again shortly.",
+            "code": "service_unavailable",
+        },
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == "platform_project.request"]
+    entry = json.loads(lines[0])
+    assert {k: v for k, v in entry.items() if k != "duration_ms"} == {
+        "request_id": "outage-1",
+        "method": "GET",
+        "path": "/users/me",
+        "status": 503,
+        "user_id": None,
+    }
