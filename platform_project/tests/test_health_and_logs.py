@@ -116,3 +116,40 @@ def test_outage_with_a_session_cookie_is_503_and_logged(client, monkeypatch, cap
         "status": 503,
         "user_id": None,
     }
+
+
+def test_the_asgi_application_serves_a_request():
+    from asgiref.sync import async_to_sync
+    from asgiref.testing import ApplicationCommunicator
+
+    from platform_project.asgi import application
+
+    async def get_healthz():
+        communicator = ApplicationCommunicator(
+            application,
+            {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "GET",
+                "scheme": "https",
+                "path": "/healthz",
+                "raw_path": b"/healthz",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [(b"host", b"testserver"), (b"x-request-id", b"asgi-1")],
+                "client": ("127.0.0.1", 50000),
+                "server": ("testserver", 443),
+            },
+        )
+        await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+        start = await communicator.receive_output(timeout=10)
+        body = await communicator.receive_output(timeout=10)
+        await communicator.wait(timeout=10)
+        return start, body
+
+    start, body = async_to_sync(get_healthz)()
+    headers = dict(start["headers"])
+    assert (start["type"], start["status"]) == ("http.response.start", 200)
+    assert (headers[b"Content-Type"], headers[b"X-Request-ID"]) == (b"application/json", b"asgi-1")
+    assert json.loads(body["body"]) == {"status": "ok"}
