@@ -38,3 +38,8 @@ bench: bootstrap
 ## Fault test: a private MariaDB (port 3317) stopped, restarted and frozen under gunicorn.
 faults: bootstrap
 	$(PY) bench/faults.py
+
+## Load test: 64 virtual users for 60 s (LOAD_ARGS="--duration 15" for less) on MariaDB
+## (LOAD_DATABASE_URL, default database lp_ops_load), then a database audit.
+load: bootstrap
+	$(PY) bench/load.py $(LOAD_ARGS)
