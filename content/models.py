@@ -16,7 +16,9 @@ class ProContent(models.Model):
     # Empty: the item is unlocked by any active subscription to one of the professional's plans.
     plan = models.ForeignKey(
         "subscriptions.ProfessionalPlan",
-        on_delete=models.SET_NULL,
+        # PROTECT: with SET_NULL, deleting a plan would turn its items into "any plan of the
+        # professional" items and unlock them for subscribers of cheaper plans.
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="contents",

@@ -114,13 +114,17 @@ def plan_update(*, user: User, plan: ProfessionalPlan, **changes) -> Professiona
 
 @transaction.atomic
 def plan_delete(*, user: User, plan: ProfessionalPlan) -> str:
-    """Delete a plan, or archive it (inactive) when it has subscriptions. Returns what happened."""
+    """Delete a plan, or archive it (inactive) when subscriptions or content point at it.
+
+    Returns what happened. Content stays tied to an archived plan, so it stays locked to that
+    plan's subscribers (it never falls back to "any plan of the professional").
+    """
     plan = (
         ProfessionalPlan.objects.select_for_update().select_related("professional").get(pk=plan.pk)
     )
     _require_verified_owner(user=user, professional=plan.professional)
-    if plan.subscriptions.exists():
-        # Subscriptions and payments keep pointing at it: history is never rewritten.
+    if plan.subscriptions.exists() or plan.contents.exists():
+        # Subscriptions, payments and content keep pointing at it: history is never rewritten.
         plan.is_active = False
         plan.save(update_fields=["is_active", "updated_at"])
         return "archived"
@@ -178,10 +182,10 @@ def subscription_subscribe(
             return SubscribeResult(subscription=earlier.subscription, created=False)
         raise Conflict("This transaction id has already been used.", code="transaction_id_used")
 
-    if plan.professional.user_id == user.pk:
-        raise ValidationFailed("You cannot subscribe to your own plan.", code="own_plan")
     if not plan.is_active or not plan.professional.is_verified:
         raise Conflict("This plan is not available.", code="plan_unavailable")
+    if plan.professional.user_id == user.pk:
+        raise ValidationFailed("You cannot subscribe to your own plan.", code="own_plan")
 
     now = timezone.now()
     expires_at = now + timedelta(days=plan.duration_days) if plan.duration_days else None

@@ -185,3 +185,14 @@ class TestContentDelete:
 
         assert raised.value.code == code
         assert ProContent.objects.filter(pk=item.pk).exists()
+
+
+def test_deleting_a_plan_never_unlocks_its_content_for_other_plans_subscribers():
+    """Regression: SET_NULL used to turn a deleted plan's items into 'any plan' items."""
+    from django.db.models import ProtectedError
+
+    from content.tests.factories import ProContentFactory
+
+    item = ProContentFactory()
+    with pytest.raises(ProtectedError):
+        item.plan.delete()

@@ -238,3 +238,20 @@ class TestProfessionalsAndPlans:
         with pytest.raises(Forbidden) as error:
             services.plan_update(user=other.user, plan=plan, name="Mine now")
         assert error.value.code == "not_owner"
+
+
+def test_plan_with_content_is_archived_not_deleted():
+    from content.tests.factories import ProContentFactory
+
+    item = ProContentFactory()
+    plan = item.plan
+    assert services.plan_delete(user=plan.professional.user, plan=plan) == "archived"
+    item.refresh_from_db()
+    assert item.plan_id == plan.pk
+
+
+def test_own_unavailable_plan_is_unavailable_first():
+    plan = PlanFactory(is_active=False)
+    with pytest.raises(Conflict) as error:
+        subscribe(plan.professional.user, plan)
+    assert error.value.code == "plan_unavailable"
