@@ -359,7 +359,6 @@ def run(args: argparse.Namespace, workdir: Path, db: MariaDB, figures: dict) -> 
         print(f"  stopped   {name:<16} {timing.summary()}")
 
     # --- 3. database restarted -------------------------------------------------------------
-    restart_at = time.monotonic()
     db.start()
     db_up = db.wait_ready()
     print(f"MariaDB: restarted, accepting connections after {db_up:.2f} s")
@@ -373,9 +372,8 @@ def run(args: argparse.Namespace, workdir: Path, db: MariaDB, figures: dict) -> 
     for _ in range(args.workers * 10):
         problems = all_healthy()
         expect(not problems, f"after recovery: {problems}")
-    recovered = time.monotonic() - restart_at
     figures["recovery_after_db_up"] = first_ok
-    figures["recovery_after_restart"] = recovered
+    figures["recovery_after_restart"] = db_up + first_ok
     print(
         f"recovered: first full success {first_ok:.2f} s after MariaDB accepted connections "
         f"({db_up + first_ok:.2f} s after the restart began), gunicorn not restarted"
