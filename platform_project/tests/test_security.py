@@ -17,6 +17,8 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "s" * 20 + "production-like-secret-value-0123456789",
     "DJANGO_ALLOWED_HOSTS": "testserver",
+    # Whatever database the suite runs on, these subprocesses need none with tables.
+    "DATABASE_URL": "sqlite://:memory:",
 }
 
 SHOW_SETTINGS = """
@@ -44,7 +46,9 @@ print(json.dumps({
 def production_python(code: str, **env: str) -> subprocess.CompletedProcess:
     """Runs `code` with the real settings module under production variables (no .env leaks in:
     every DJANGO_ variable of this process is dropped)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THROTTLE_"))}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "THROTTLE_", "DB_URL"))
+    }
     base.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="platform_project.settings", **env)
     setup = "import django; django.setup()\n"
     return subprocess.run(
