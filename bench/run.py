@@ -374,10 +374,10 @@ def main() -> None:
     import django
 
     django.setup()
+    import logging
+
     from django.conf import settings
     from django.contrib.auth.hashers import Argon2PasswordHasher
-
-    import logging
 
     # The test-client requests below would print one JSON log line each.
     logging.getLogger("platform_project.request").setLevel(logging.WARNING)
