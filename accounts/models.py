@@ -14,6 +14,9 @@ class PlatformUserManager(UserManager):
         # Logins match usernames case-insensitively, the same way uniqueness is enforced. The
         # database lowers the input too (not Python's str.lower()): SQLite's LOWER() only folds
         # ASCII, and the lookup must agree with the generated column byte for byte.
+        # NFKC first, as signup stores it (AbstractBaseUser.normalize_username): full-width
+        # letters match their ASCII forms.
+        username = self.model.normalize_username(username)
         return self.get(username_lower=Lower(Value(username)))
 
 

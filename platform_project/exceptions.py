@@ -24,6 +24,8 @@ def api_exception_handler(exc, context):
         # get_object_or_404's message names the model ("No Plan matches..."): keep it generic.
         exc = exceptions.NotFound()
     if isinstance(exc, OperationalError | InterfaceError):
+        # Outage, deadlock or lock wait timeout: the client may retry; operators need the cause.
+        logger.exception("Database error in API view", exc_info=exc)
         set_rollback()
         return database_unavailable_response()
     response = exception_handler(exc, context)
@@ -63,3 +65,27 @@ def json_permission_denied(request, exception=None):
         },
         status=403,
     )
+
+
+def safe_methods_only(view):
+    """Wrap a non-DRF view (docs, probes) so other methods get a JSON 405, not HTML."""
+    from functools import wraps
+
+    from django.views.decorators.csrf import csrf_exempt
+
+    @csrf_exempt  # a 405 needs no CSRF check (and must not be a CSRF HTML page)
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse(
+                {
+                    "detail": f'Method "{request.method}" not allowed.',
+                    "code": "method_not_allowed",
+                },
+                status=405,
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -123,8 +123,9 @@ if _db["ENGINE"] == "django.db.backends.mysql":
         _db["OPTIONS"].update({"read_timeout": _db_read_timeout, "write_timeout": _db_read_timeout})
     _db.setdefault("TEST", {}).update({"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"})
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite: wait for the write lock instead of failing at once under concurrent writers.
-    _db.setdefault("OPTIONS", {}).update({"timeout": 20})
+    # SQLite: wait for the write lock instead of failing at once under concurrent writers, and
+    # take it when the transaction starts, so a read-then-write transaction cannot deadlock.
+    _db.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -207,7 +208,7 @@ if CORS_ALLOWED_ORIGINS:
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.PlatformJWTAuthentication",
         # Session auth keeps the browsable API and admin users working, with CSRF enforced.
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -215,7 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["platform_project.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_METADATA_CLASS": "platform_project.metadata.MinimalMetadata",
     "DEFAULT_PAGINATION_CLASS": "platform_project.pagination.PageNumberPagination",

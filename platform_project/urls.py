@@ -4,18 +4,23 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from platform_project.converters import IdConverter
+from platform_project.exceptions import safe_methods_only
 from platform_project.health import healthz, readyz
 
 # <id:...> in every app's routes: digits that fit the column, else a plain 404.
 register_converter(IdConverter, "id")
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
-    path("readyz", readyz, name="readyz"),
+    path("healthz", safe_methods_only(healthz), name="healthz"),
+    path("readyz", safe_methods_only(readyz), name="readyz"),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("schema", SpectacularAPIView.as_view(), name="schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("schema", safe_methods_only(SpectacularAPIView.as_view()), name="schema"),
+    path(
+        "docs",
+        safe_methods_only(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="swagger-ui",
+    ),
+    path("redoc", safe_methods_only(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("", include("accounts.urls")),
     path("", include("subscriptions.urls")),
     path("chat/", include("chat.urls")),

@@ -22,7 +22,7 @@ from django.db.models.expressions import Expression
 from django.utils import timezone
 
 from accounts.models import User
-from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.models import Subscription
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,9 @@ def entitlement_for(
     held = list(
         Subscription.objects.filter(
             _subscriptions_scope(plan_id=plan_id, professional_id=professional_id), user=user
-        ).values_list("status", "expires_at")
+        ).only("status", "expires_at")
     )
-    if any(
-        status == SubscriptionStatus.ACTIVE and (expires_at is None or expires_at > now)
-        for status, expires_at in held
-    ):
+    if any(subscription.grants_access(now) for subscription in held):
         return EVERYTHING
     if user.is_staff:
         return STAFF

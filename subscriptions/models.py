@@ -139,6 +139,13 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} → plan {self.plan_id} ({self.status})"
 
+    def grants_access(self, now=None) -> bool:
+        """Active and not past `expires_at` (the row-level twin of `entitling()`)."""
+        now = now or timezone.now()
+        return self.status == SubscriptionStatus.ACTIVE and (
+            self.expires_at is None or self.expires_at > now
+        )
+
 
 class PaymentMethod(models.TextChoices):
     CREDIT_CARD = "credit_card", "Credit card"

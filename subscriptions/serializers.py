@@ -3,7 +3,13 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from subscriptions.models import PaymentMethod, Professional, ProfessionalPlan, Subscription
+from subscriptions.models import (
+    PaymentMethod,
+    Professional,
+    ProfessionalPlan,
+    Subscription,
+    SubscriptionStatus,
+)
 
 
 # --- Professionals ---------------------------------------------------------------------------
@@ -61,6 +67,9 @@ class PlanInputSerializer(serializers.Serializer):
     )
     is_active = serializers.BooleanField(required=False)
 
+    def validate_price(self, value: Decimal) -> Decimal:
+        return abs(value) if value == 0 else value  # "-0.00" is stored and shown as "0.00"
+
 
 class PlanOutputSerializer(serializers.ModelSerializer):
     plan_id = serializers.IntegerField(source="id")
@@ -114,6 +123,14 @@ class SubscriptionOutputSerializer(serializers.ModelSerializer):
     channel_id = serializers.IntegerField(
         read_only=True, allow_null=True, default=None, help_text="The plan's course chat channel."
     )
+
+    def to_representation(self, subscription: Subscription) -> dict:
+        data = super().to_representation(subscription)
+        # Past expires_at a subscription grants nothing, even before expire_subscriptions has
+        # recorded it: show what access checks already enforce.
+        if subscription.status == SubscriptionStatus.ACTIVE and not subscription.grants_access():
+            data["status"] = SubscriptionStatus.EXPIRED
+        return data
 
     class Meta:
         model = Subscription

@@ -140,12 +140,6 @@ class SubscribeResult:
     created: bool
 
 
-def _is_entitling(subscription: Subscription, now: datetime) -> bool:
-    return subscription.status == SubscriptionStatus.ACTIVE and (
-        subscription.expires_at is None or subscription.expires_at > now
-    )
-
-
 @transaction.atomic
 def subscription_subscribe(
     *, user: User, plan_id: int, payment_method: str, transaction_id: str
@@ -195,7 +189,7 @@ def subscription_subscribe(
         subscription = Subscription.objects.create(
             user=user, plan=plan, started_at=now, expires_at=expires_at
         )
-    elif _is_entitling(subscription, now):
+    elif subscription.grants_access(now):
         raise Conflict("You already have an active subscription.", code="already_subscribed")
     else:
         subscription.status = SubscriptionStatus.ACTIVE
@@ -232,7 +226,7 @@ def subscription_cancel(*, subscription: Subscription, reason: str = "") -> Subs
     subscription = (
         Subscription.objects.select_for_update().select_related("plan").get(pk=subscription.pk)
     )
-    if not _is_entitling(subscription, timezone.now()):
+    if not subscription.grants_access():
         raise Conflict("This subscription is not active.", code="subscription_not_active")
     subscription.status = SubscriptionStatus.CANCELLED
     subscription.cancelled_at = timezone.now()

@@ -345,3 +345,16 @@ class TestLogout:
 
         assert response.status_code == 401
         assert response.json() == TOKEN_NOT_VALID
+
+
+@pytest.mark.django_db
+def test_login_with_fullwidth_username_matches_the_normalised_account(api_client):
+    UserFactory(username="FULLWIDTH")
+    response = api_client.post(
+        "/login",
+        {
+            "username": "\uff26\uff35\uff2c\uff2c\uff37\uff29\uff24\uff34\uff28",
+            "password": TEST_PASSWORD,
+        },
+    )
+    assert response.status_code == 200

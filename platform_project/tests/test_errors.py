@@ -119,3 +119,71 @@ def test_options_describes_the_endpoint(api_client, path):
         ["application/json"],
         "/schema",
     )
+
+
+def test_deeply_nested_json_is_400(api_client):
+    body = "[" * 5000 + "]" * 5000
+    response = api_client.post("/login", data=body, content_type="application/json")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "JSON parse error - nested too deeply.", "code": "parse_error"},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"username": "\\ud800", "password": "x"}',
+        '{"username": "ok", "password": "x", "extra": ["\\udfff"]}',
+    ],
+)
+def test_lone_surrogates_are_400(api_client, body):
+    response = api_client.post("/login", data=body, content_type="application/json")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "JSON parse error - invalid unicode (lone surrogate).", "code": "parse_error"},
+    )
+
+
+def test_valid_astral_characters_still_parse(api_client):
+    # A correctly paired surrogate escape is a real character (here U+1F600), not an error.
+    body = '{"username": "\\ud83d\\ude00", "password": "x"}'
+    response = api_client.post("/login", data=body, content_type="application/json")
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/schema", "/healthz", "/readyz"])
+@pytest.mark.parametrize("method", ["post", "options", "delete"])
+def test_docs_and_probes_answer_other_methods_with_json_405(client, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json() == {
+        "detail": f'Method "{method.upper()}" not allowed.',
+        "code": "method_not_allowed",
+    }
+
+
+def test_csrf_failure_on_api_path_is_json(django_user_model):
+    from django.test import Client
+
+    user = django_user_model.objects.create_user("csrfuser", "csrf@example.com", "pw-123-abc!")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post("/professionals/", {}, content_type="application/json")
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "CSRF Failed: CSRF cookie not set.",
+        "code": "permission_denied",
+    }
+
+
+def test_token_with_malformed_user_id_claim_is_401(api_client):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken()
+    token["user_id"] = [6]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api_client.get("/users/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"

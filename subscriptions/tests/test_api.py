@@ -588,3 +588,19 @@ def test_staff_listing_an_unknown_users_subscriptions_gets_404(client_for, staff
         404,
         {"detail": "User not found.", "code": "user_not_found"},
     )
+
+
+def test_lapsed_subscription_shows_expired_before_the_command_runs(client_for, user):
+    lapsed = SubscriptionFactory(
+        user=user, expires_at=timezone.now() - timezone.timedelta(seconds=5)
+    )
+    response = client_for(user).get(f"/users/{user.pk}/subscriptions")
+    assert response.json()["results"][0]["status"] == "expired"
+    lapsed.refresh_from_db()
+    assert lapsed.status == "active"  # only the command (or a renewal) writes it
+
+
+def test_negative_zero_price_is_stored_as_zero(client_for):
+    professional = ProfessionalFactory()
+    response = client_for(professional.user).post("/plans/", {"name": "Free", "price": "-0.00"})
+    assert (response.status_code, response.json()["price"]) == (201, "0.00")
