@@ -58,13 +58,6 @@ def _unread_count_expression() -> ExpressionWrapper:
     )
 
 
-def user_get(*, user_id: int) -> User:
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise NotFound("User not found.", code="user_not_found")
-    return user
-
-
 def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
     """`user`'s channels as membership rows, most recent activity first.
 

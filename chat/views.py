@@ -8,6 +8,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
 from accounts.permissions import IsSelfOrStaff
+from accounts.selectors import user_get
 from chat import selectors, services
 from chat.models import ChannelMembership, ChatMessage
 from chat.permissions import ChannelAccess
@@ -109,7 +110,7 @@ class UserChannelViewSet(GenericViewSet):
         },
     )
     def list(self, request, user_id: int):
-        user = request.user if user_id == request.user.pk else selectors.user_get(user_id=user_id)
+        user = request.user if user_id == request.user.pk else user_get(user_id=user_id)
         page = self.paginate_queryset(selectors.channel_list_for_user(user=user))
         # The page's newest messages in one query (after pagination: only this page's).
         selectors.channel_rows_attach_last_message(rows=page)

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.permissions import IsSelfOrStaff
+from accounts.selectors import user_get
 from platform_project.errors import NotFound
 from platform_project.schema import (
     FORBIDDEN,
@@ -230,10 +231,9 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
     filter_backends = []
 
     def _path_user(self) -> User:
-        user = User.objects.filter(pk=self.kwargs["user_id"]).first()
-        if user is None:
-            raise NotFound("User not found.", code="user_not_found")
-        return user
+        if self.kwargs["user_id"] == self.request.user.pk:
+            return self.request.user
+        return user_get(user_id=self.kwargs["user_id"])
 
     def get_queryset(self):
         return selectors.subscription_list_for_user(user_id=self.kwargs["user_id"])
@@ -287,8 +287,7 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
         },
     )
     def list(self, request, user_id: int):
-        if user_id != request.user.pk:
-            self._path_user()  # staff asking for an unknown user: 404, not an empty list
+        self._path_user()  # staff asking for an unknown user: 404, not an empty list
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SubscriptionOutputSerializer(page, many=True).data)
 
