@@ -107,3 +107,15 @@ def test_throttle_state_is_shared_through_redis_when_configured():
         assert second.get(key) == [1, 2, 3]
     finally:
         first.delete(key)
+
+
+def test_env_example_parses_into_clean_values():
+    # django-environ keeps a trailing "# comment" as part of the value: none may be there.
+    values: dict[str, str] = {}
+    for line in (BASE_DIR / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name] = value
+    assert values, ".env.example lists no variables"
+    assert {name: value for name, value in values.items() if "#" in value} == {}
+    assert "DJANGO_SECRET_KEY" in values and "DATABASE_URL" in values
