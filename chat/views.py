@@ -194,7 +194,7 @@ class ChannelMessageViewSet(GenericViewSet):
         request=ChannelReadInputSerializer,
         responses={
             200: ChannelReadOutputSerializer,
-            400: error("This message is not in this channel.", "message_not_in_channel"),
+            400: VALIDATION_ERROR,
             401: UNAUTHENTICATED,
             403: error("You are not a member of this channel.", "cannot_read", "not_member"),
             404: CHANNEL_NOT_FOUND,

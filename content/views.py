@@ -21,11 +21,11 @@ from content.serializers import (
 )
 from content.services import content_create, content_delete, content_update
 from platform_project.schema import (
+    BAD_REQUEST_SCHEMA,
     INVALID_TOKEN,
     NOT_FOUND,
     UNAUTHENTICATED,
     VALIDATION_ERROR,
-    ValidationErrorSerializer,
     error,
 )
 
@@ -39,7 +39,7 @@ WRITE_FORBIDDEN = error(
 )
 # Reading needs no login, but a request that sends a bad or expired token is refused.
 INVALID_CONTENT = OpenApiResponse(
-    ValidationErrorSerializer,
+    BAD_REQUEST_SCHEMA,
     description=(
         "Invalid input: field → list of messages, or `{detail, code}` with code `invalid_plan` "
         "when plan_id is not one of your own plans (unknown ids included)."

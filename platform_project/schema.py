@@ -15,10 +15,19 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine code to branch on.")
 
 
-class ValidationErrorSerializer(serializers.Serializer):
-    """Field name → list of messages (DRF's shape); `non_field_errors` for the whole body."""
-
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+# A 400 is either field errors (DRF's shape) or `{detail, code}` for a body that is not valid
+# JSON at all (or a domain rule such as `own_plan`). Exactly one of the two shapes matches.
+BAD_REQUEST_SCHEMA = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/Error"},
+        {
+            "type": "object",
+            "description": "Field name (or `non_field_errors`) → list of messages.",
+            "minProperties": 1,
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    ]
+}
 
 
 def error(description: str, *codes: str) -> OpenApiResponse:
@@ -30,7 +39,8 @@ def error(description: str, *codes: str) -> OpenApiResponse:
 
 
 VALIDATION_ERROR = OpenApiResponse(
-    ValidationErrorSerializer, description="Invalid input: field → list of messages."
+    BAD_REQUEST_SCHEMA,
+    description="Invalid input: field → list of messages, or `{detail, code}` (`parse_error`).",
 )
 UNAUTHENTICATED = error("Authentication credentials were not provided.", "not_authenticated")
 FORBIDDEN = error("You do not have permission to perform this action.", "permission_denied")

@@ -17,7 +17,7 @@ export THROTTLE_LOGIN_IP=100000/min THROTTLE_LOGIN_USERNAME=100000/min THROTTLE_
 
 .venv/bin/python manage.py migrate --no-input -v0
 .venv/bin/python manage.py collectstatic --no-input -v0
-token=$(.venv/bin/python manage.py shell -c "
+ids=$(.venv/bin/python manage.py shell -c "
 from decimal import Decimal
 from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import User
@@ -27,9 +27,27 @@ learner = User.objects.create_user('fuzzlearner', 'fuzzlearner@example.com', 'fu
 professional = services.professional_apply(user=pro, headline='Fuzz')
 services.professional_set_verified(professional=professional, verified=True)
 plan = services.plan_create(user=pro, name='Fuzz plan', price=Decimal('9.99'))
-services.subscription_subscribe(user=learner, plan_id=plan.pk, payment_method='paypal', transaction_id='fuzz_1')
-print('TOKEN', AccessToken.for_user(learner))
-" | sed -n 's/^TOKEN //p')
+other_plan = services.plan_create(user=pro, name='Fuzz plan two', price=Decimal('19.99'))
+subscription = services.subscription_subscribe(user=learner, plan_id=plan.pk, payment_method='paypal', transaction_id='fuzz_1').subscription
+from chat.models import ChatChannel
+from chat.services import message_post
+from content.services import content_create
+channel = ChatChannel.objects.get(related_id=plan.pk)
+message_post(channel=channel, sender=learner, content='hello')
+item = content_create(user=pro, title='Fuzz lesson', full_content='body', plan_id=plan.pk, is_published=True)
+print('IDS', AccessToken.for_user(learner), learner.pk, other_plan.pk, channel.pk, professional.pk, subscription.pk, item.pk)
+" | sed -n 's/^IDS //p')
+read -r token user_id plan_id channel_id professional_id subscription_id content_id <<<"$ids"
+# Real ids for path parameters, so generated requests reach the logic behind the 404s too.
+cat >"$work/schemathesis.toml" <<TOML
+[parameters]
+"path.user_id" = $user_id
+"path.plan_id" = $plan_id
+"path.channel_id" = $channel_id
+"path.professional_id" = $professional_id
+"path.subscription_id" = $subscription_id
+"path.content_id" = $content_id
+TOML
 
 .venv/bin/gunicorn -c gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 \
     --access-logfile /dev/null platform_project.wsgi >"$work/server.log" 2>&1 &
@@ -40,7 +58,7 @@ for _ in $(seq 1 50); do
     sleep 0.2
 done
 
-.venv/bin/schemathesis run "http://127.0.0.1:$PORT/schema?format=json" \
+.venv/bin/schemathesis --config-file "$work/schemathesis.toml" run "http://127.0.0.1:$PORT/schema?format=json" \
     --checks not_a_server_error,response_schema_conformance \
     -H "Authorization: Bearer $token" \
     --max-examples "${FUZZ_EXAMPLES:-25}" \
