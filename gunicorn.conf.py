@@ -12,6 +12,10 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# A hung database must end in a 503 before gunicorn kills the worker (and drops the client):
+# bound MySQL reads below the worker timeout. Only the server gets this default; `migrate` and
+# bulk seeding keep unbounded reads.
+os.environ.setdefault("DJANGO_DB_READ_TIMEOUT", str(max(1, timeout - 10)))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so slow leaks in any dependency cannot grow without bound.
