@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: API reads skip the ATOMIC_REQUESTS transaction (see its docstring).
+    "platform_project.middleware.NonAtomicApiReadsMiddleware",
 ]
 
 ROOT_URLCONF = "platform_project.urls"
