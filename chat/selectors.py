@@ -6,6 +6,7 @@ costs the same number of queries whatever the number of channels and messages.
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     BooleanField,
     Case,
@@ -14,7 +15,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
     Value,
@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce, Greatest
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
 from platform_project.errors import NotFound
-from subscriptions.entitlements import entitled_expression
+from subscriptions.entitlements import entitled_expression, plan_subscription_annotations
 
 
 def _count_after_mark(messages: QuerySet[ChatMessage]) -> Coalesce:
@@ -115,11 +115,23 @@ def channel_rows_attach_last_message(*, rows: Iterable[ChannelMembership]) -> No
         row.last_message = messages.get(row.last_message_id)
 
 
-def channel_get(*, channel_id: int) -> ChatChannel:
-    """A channel with its professional (the entitlement check needs the owner's user id)."""
-    channel = ChatChannel.objects.select_related("professional").filter(pk=channel_id).first()
+def channel_get(*, channel_id: int, user: User | AnonymousUser | None = None) -> ChatChannel:
+    """A channel with `owner_user_id` (its professional's user id, for the entitlement check).
+
+    With `user`, the same query also carries that user's subscription to the channel's plan
+    (`plan_subscription_annotations`), so `channel_entitlement` for that user needs no query of
+    its own: one round trip and one queryset fewer on every message page and post.
+    """
+    channels = ChatChannel.objects.filter(pk=channel_id).annotate(
+        owner_user_id=F("professional__user_id")
+    )
+    if user is not None:
+        channels = channels.annotate(**plan_subscription_annotations(user, plan_ref="related_id"))
+    channel = next(iter(channels[:1]), None)  # by primary key: no ORDER BY needed
     if channel is None:
         raise NotFound("Channel not found.", code="channel_not_found")
+    if user is not None:
+        channel.subscription_annotated_for = user.pk
     return channel
 
 
@@ -142,20 +154,38 @@ class ChannelPageQuerySet(QuerySet):
         return super().order_by(*field_names)
 
 
-def channel_messages(*, channel: ChatChannel) -> QuerySet[ChatMessage]:
-    """The channel's visible messages, newest first (see ChannelPageQuerySet for the plan).
+# The columns of a message page row (see channel_messages).
+MESSAGE_ROW_FIELDS = ("id", "channel_id", "seq", "sender_id", "content", "created_at")
 
-    `seq` is unique within a channel, so it is a complete order without an id tie-breaker.
-    EXPLAIN on MariaDB is tested: the (channel_id, seq) key, range access, no filesort.
+
+def channel_messages(*, channel: ChatChannel) -> QuerySet[ChatMessage]:
+    """The channel's visible messages as dict rows, newest first (see ChannelPageQuerySet for
+    the plan); `message_rows_attach_senders` adds the senders' usernames to one page.
+
+    Rows rather than model instances: instantiating 50 messages (and 50 prefetched senders) was
+    ~0.5 ms of a ~4 ms message page. `seq` is unique within a channel, so it is a complete order
+    without an id tie-breaker. EXPLAIN on MariaDB is tested: the (channel_id, seq) key, range
+    access, no filesort.
     """
     return (
         ChannelPageQuerySet(model=ChatMessage)
         .filter(channel_id__gte=channel.pk, channel_id__lte=channel.pk, hidden_at__isnull=True)
-        # Senders in a second query rather than a join: with the join, MariaDB may pick a
-        # block-nested-loop plan that sorts the whole channel (temporary + filesort).
-        .prefetch_related(Prefetch("sender", queryset=User.objects.only("id", "username")))
+        .values(*MESSAGE_ROW_FIELDS)
         .order_by("-seq")
     )
+
+
+def message_rows_attach_senders(*, rows: Iterable[dict]) -> None:
+    """Set `sender_username` on one page of `channel_messages` rows: one query by primary key.
+
+    Senders in a second query rather than a join: with the join, MariaDB may pick a
+    block-nested-loop plan that sorts the whole channel (temporary + filesort).
+    """
+    rows = list(rows)
+    ids = {row["sender_id"] for row in rows}
+    usernames = dict(User.objects.filter(pk__in=ids).values_list("id", "username")) if ids else {}
+    for row in rows:
+        row["sender_username"] = usernames[row["sender_id"]]
 
 
 def membership_read_state(*, channel_id: int, user_id: int) -> tuple[int, int]:

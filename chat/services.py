@@ -9,7 +9,16 @@ from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
 from chat.selectors import membership_read_state
 from platform_project.errors import Forbidden, ValidationFailed
-from subscriptions.entitlements import EVERYTHING, NOTHING, STAFF, Entitlement, entitlement_for
+from subscriptions.entitlements import (
+    EVERYTHING,
+    NOTHING,
+    STAFF,
+    SUBSCRIPTION_EXPIRES_AT,
+    SUBSCRIPTION_STATUS,
+    Entitlement,
+    entitlement_for,
+    entitlement_from_annotations,
+)
 from subscriptions.models import ProfessionalPlan
 
 MESSAGE_MAX_LENGTH = 5000
@@ -53,11 +62,26 @@ def course_channel_ensure(*, plan: ProfessionalPlan, user: User) -> ChatChannel:
 
 
 def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
-    """The entitlement for one channel: course channels follow the plan's subscriptions."""
+    """The entitlement for one channel: course channels follow the plan's subscriptions.
+
+    A channel from `selectors.channel_get(..., user=user)` carries `user`'s subscription to the
+    plan; the same rule is applied to those columns instead of querying them again.
+    """
     if channel.channel_type == ChannelType.COURSE:
+        owner_user_id = getattr(channel, "owner_user_id", None)
+        if owner_user_id is None and channel.professional_id is not None:
+            owner_user_id = channel.professional.user_id
+        annotated_for = getattr(channel, "subscription_annotated_for", None)
+        if user.is_authenticated and annotated_for == user.pk:
+            return entitlement_from_annotations(
+                user,
+                owner_user_id=owner_user_id,
+                status=getattr(channel, SUBSCRIPTION_STATUS),
+                expires_at=getattr(channel, SUBSCRIPTION_EXPIRES_AT),
+            )
         return entitlement_for(
             user,
-            owner_user_id=channel.professional.user_id if channel.professional else None,
+            owner_user_id=owner_user_id,
             professional_id=channel.professional_id,
             plan_id=channel.related_id,
         )

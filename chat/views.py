@@ -127,7 +127,9 @@ class ChannelMessageViewSet(GenericViewSet):
     posting_actions = ("create",)
 
     def get_object(self):
-        channel = selectors.channel_get(channel_id=self.kwargs["channel_id"])
+        channel = selectors.channel_get(
+            channel_id=self.kwargs["channel_id"], user=self.request.user
+        )
         self.check_object_permissions(self.request, channel)
         return channel
 
@@ -155,6 +157,7 @@ class ChannelMessageViewSet(GenericViewSet):
     )
     def list(self, request, channel_id: int):
         page = self.paginate_queryset(selectors.channel_messages(channel=self.get_object()))
+        selectors.message_rows_attach_senders(rows=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

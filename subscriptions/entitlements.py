@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Expression
 from django.utils import timezone
 
@@ -44,6 +44,17 @@ def _subscriptions_scope(*, plan_id: int | None, professional_id: int) -> Q:
     return Q(plan__professional_id=professional_id)
 
 
+def _decide(user: User, *, is_owner: bool, held: list[Subscription], now: datetime) -> Entitlement:
+    """The rule, for an authenticated user and the subscriptions they hold in scope."""
+    if is_owner:
+        return EVERYTHING
+    if any(subscription.grants_access(now) for subscription in held):
+        return EVERYTHING
+    if user.is_staff:
+        return STAFF
+    return HISTORY_ONLY if held else NOTHING
+
+
 def entitlement_for(
     user: User | AnonymousUser,
     *,
@@ -60,17 +71,55 @@ def entitlement_for(
         return NOTHING
     if owner_user_id is not None and owner_user_id == user.pk:
         return EVERYTHING
-    now = now or timezone.now()
     held = list(
         Subscription.objects.filter(
             _subscriptions_scope(plan_id=plan_id, professional_id=professional_id), user=user
         ).only("status", "expires_at")
     )
-    if any(subscription.grants_access(now) for subscription in held):
-        return EVERYTHING
-    if user.is_staff:
-        return STAFF
-    return HISTORY_ONLY if held else NOTHING
+    return _decide(user, is_owner=False, held=held, now=now or timezone.now())
+
+
+# Column names of `plan_subscription_annotations` on the annotated row.
+SUBSCRIPTION_STATUS = "requester_subscription_status"
+SUBSCRIPTION_EXPIRES_AT = "requester_subscription_expires_at"
+
+
+def plan_subscription_annotations(
+    user: User | AnonymousUser, *, plan_ref: str
+) -> dict[str, Expression]:
+    """`user`'s subscription to the plan at `plan_ref` as two columns of the outer row.
+
+    For a row that also needs `entitlement_for(..., plan_id=<plan_ref>)`: annotate these on it
+    and pass the row's values to `entitlement_from_annotations`, which applies the same rule to
+    them, instead of running entitlement_for's own query. (user, plan) is unique, so the
+    subqueries find at most one row, by the unique key. NULLs: no subscription.
+    """
+    user_id = user.pk if user.is_authenticated else None
+    held = Subscription.objects.filter(user_id=user_id, plan_id=OuterRef(plan_ref))
+    return {
+        SUBSCRIPTION_STATUS: Subquery(held.values("status")[:1]),
+        SUBSCRIPTION_EXPIRES_AT: Subquery(held.values("expires_at")[:1]),
+    }
+
+
+def entitlement_from_annotations(
+    user: User | AnonymousUser,
+    *,
+    owner_user_id: int | None,
+    status: str | None,
+    expires_at: datetime | None,
+    now: datetime | None = None,
+) -> Entitlement:
+    """`entitlement_for` for one plan, from the columns of `plan_subscription_annotations`."""
+    if not user.is_authenticated:
+        return NOTHING
+    held = [] if status is None else [Subscription(status=status, expires_at=expires_at)]
+    return _decide(
+        user,
+        is_owner=owner_user_id is not None and owner_user_id == user.pk,
+        held=held,
+        now=now or timezone.now(),
+    )
 
 
 def entitled_expression(

@@ -412,12 +412,12 @@ class TestMessageList:
         client = client_for(course.learner)
         next_url = client.get(f"/chat/channels/{course.channel.pk}?page_size=2").json()["next"]
 
-        # auth user, channel, entitlement (subscriptions), page, page's senders (was 7 with the
-        # request transaction's savepoint pair; API reads run outside it since
-        # NonAtomicApiReadsMiddleware)
-        with django_assert_num_queries(5):
+        # auth user, channel with the reader's subscription (was two queries: channel, then
+        # entitlement), page, page's senders. Was 7 with the request transaction's savepoint
+        # pair; API reads run outside it since NonAtomicApiReadsMiddleware.
+        with django_assert_num_queries(4):
             first = client.get(f"/chat/channels/{course.channel.pk}")
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             deeper = client.get(next_url)
 
         assert len(first.json()["results"]) == min(message_count, 50)

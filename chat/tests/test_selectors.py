@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from chat.models import ChatChannel, ChatMessage
 from chat.selectors import (
+    channel_get,
     channel_list_for_user,
     channel_messages,
     channel_rows_attach_last_message,
@@ -48,6 +49,32 @@ def test_list_can_post_agrees_with_the_entitlement_function(course, staff_user):
         # Assert: the SQL twin and the Python function give the same answer.
         assert row.can_post is expected, user
         assert channel_entitlement(user=user, channel=course.channel).can_post is expected, user
+
+
+def test_channel_get_for_a_user_gives_the_queried_entitlement_without_a_query(course, staff_user):
+    # Arrange: one of each case in the same channel.
+    cancelled, expired, stranger = UserFactory.create_batch(3)
+    subscription_cancel(subscription=subscribe(cancelled, course.plan))
+    lapsed = subscribe(expired, course.plan)
+    Subscription.objects.filter(pk=lapsed.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    for user in [course.professional, course.learner, cancelled, expired, stranger, staff_user]:
+        queried = channel_entitlement(user=user, channel=course.channel)
+        channel = channel_get(channel_id=course.channel.pk, user=user)
+
+        # Act
+        with CaptureQueriesContext(connection) as during:
+            annotated = channel_entitlement(user=user, channel=channel)
+
+        # Assert: the same answer, from the channel row's columns.
+        assert annotated == queried, user
+        assert len(during) == 0
+        # Another user's check on that channel object still queries (not the annotated user).
+        other = stranger if user != stranger else course.learner
+        assert channel_entitlement(user=other, channel=channel) == channel_entitlement(
+            user=other, channel=course.channel
+        )
 
 
 def test_list_is_scoped_to_the_user_and_ordered_by_activity_then_id(course):
