@@ -27,17 +27,20 @@ MESSAGE_MAX_LENGTH = 5000
 def _get_or_create(model, *, defaults=None, **unique_key):
     """get_or_create that survives a concurrent insert of the same unique key.
 
-    Django's get_or_create already retries the read after an IntegrityError; the savepoint keeps
-    the caller's transaction usable when the other insert wins.
+    Django's get_or_create already puts the INSERT alone in a savepoint and reads the winner's
+    row after an IntegrityError (READ COMMITTED sees it), which keeps the caller's transaction
+    usable. An outer savepoint around the whole call cost a SAVEPOINT/RELEASE pair even when the
+    row already existed (the usual case).
     """
     try:
-        with transaction.atomic():
-            return model.objects.get_or_create(defaults=defaults, **unique_key)
+        return model.objects.get_or_create(defaults=defaults, **unique_key)
     except IntegrityError:
         return model.objects.get(**unique_key), False
 
 
-@transaction.atomic
+# No savepoint of its own: called inside subscribe's transaction (which it joins), any error
+# here rolls that whole transaction back anyway; called alone, it still gets a transaction.
+@transaction.atomic(savepoint=False)
 def course_channel_ensure(*, plan: ProfessionalPlan, user: User) -> ChatChannel:
     """Get or create the plan's course channel with the professional and `user` as members.
 
@@ -91,12 +94,13 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
     return STAFF if user.is_staff else NOTHING
 
 
-@transaction.atomic
 def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMessage:
     """Post a message: validates, takes the next seq under the channel row's lock.
 
     The lock makes seq gap-free in commit order and stamps the channel's last activity in the
     same write. Entitlement is checked here as well as in the view, so no caller can skip it.
+    The checks run before the transaction block, so the writes need no savepoint of their own
+    inside the request's transaction (a refused post rolls nothing back).
     """
     text = content.strip()
     if not text:
@@ -107,15 +111,18 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         )
     if not channel_entitlement(user=sender, channel=channel).can_post:
         raise Forbidden("You cannot post in this channel.", code="cannot_post")
-    locked = ChatChannel.objects.select_for_update().only("id", "last_seq").get(pk=channel.pk)
-    now = timezone.now()
-    seq = locked.last_seq + 1
-    ChatChannel.objects.filter(pk=channel.pk).update(last_seq=seq, last_activity_at=now)
-    message = ChatMessage.objects.create(
-        channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
-    )
-    # The sender has read their own message.
-    ChannelMembership.objects.filter(channel_id=channel.pk, user=sender).update(last_read_seq=seq)
+    with transaction.atomic(savepoint=False):
+        locked = ChatChannel.objects.select_for_update().only("id", "last_seq").get(pk=channel.pk)
+        now = timezone.now()
+        seq = locked.last_seq + 1
+        ChatChannel.objects.filter(pk=channel.pk).update(last_seq=seq, last_activity_at=now)
+        message = ChatMessage.objects.create(
+            channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
+        )
+        # The sender has read their own message.
+        ChannelMembership.objects.filter(channel_id=channel.pk, user=sender).update(
+            last_read_seq=seq
+        )
     return message
 
 

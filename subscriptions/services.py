@@ -200,15 +200,15 @@ def subscription_subscribe(
         subscription.save()
 
     try:
-        with transaction.atomic():
-            Payment.objects.create(
-                subscription=subscription,
-                payment_method=payment_method,
-                transaction_id=transaction_id,
-                amount=plan.price,
-                currency=plan.currency,
-                paid_at=now,
-            )
+        # No savepoint: the Conflict below rolls this whole subscribe back anyway.
+        Payment.objects.create(
+            subscription=subscription,
+            payment_method=payment_method,
+            transaction_id=transaction_id,
+            amount=plan.price,
+            currency=plan.currency,
+            paid_at=now,
+        )
     except IntegrityError:
         # Another plan's subscribe committed the same transaction id after our check.
         raise Conflict(
