@@ -5,8 +5,11 @@ costs the same number of queries whatever the number of channels and messages.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -21,6 +24,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
@@ -58,12 +62,15 @@ def _unread_count_expression() -> ExpressionWrapper:
     )
 
 
-def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
-    """`user`'s channels as membership rows, most recent activity first.
+def channel_list_for_user(
+    *, user: User, now: datetime | None = None
+) -> QuerySet[ChannelMembership]:
+    """`user`'s channels as dict rows (`CHANNEL_ROW_FIELDS`), most recent activity first.
 
-    Each row carries `channel` (joined), `can_post`, `unread_count` and `last_message_id`
-    (newest visible message, or None); `channel_rows_attach_last_message` turns the ids of one
-    page into message objects with one more query.
+    The reference for the channel list: the API runs this query's SQL through `ChannelListRows`,
+    compiled once per process. Each row has the channel's columns, `can_post`, `unread_count`
+    and `last_message_id` (newest visible message, or None); `channel_rows_attach_last_message`
+    turns the ids of one page into message rows with one more query.
 
     `can_post` is the SQL twin of the entitlement rule (`entitled_expression`): for a course
     channel the plan's owner or an active subscriber; other channel types are open to members.
@@ -75,6 +82,7 @@ def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
             owner_user_ref="channel__professional__user_id",
             professional_ref="channel__professional_id",
             plan_ref="channel__related_id",
+            now=now,
         ),
         output_field=BooleanField(),
     )
@@ -85,8 +93,12 @@ def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
     )
     return (
         ChannelMembership.objects.filter(user=user)
-        .select_related("channel")
-        .annotate(
+        .values(
+            "channel_id",
+            channel_type=F("channel__channel_type"),
+            related_id=F("channel__related_id"),
+            professional_id=F("channel__professional_id"),
+            name=F("channel__name"),
             can_post=Case(
                 When(channel__channel_type=ChannelType.COURSE, then=course_can_post),
                 default=Value(True),
@@ -99,20 +111,137 @@ def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
     )
 
 
-def channel_rows_attach_last_message(*, rows: Iterable[ChannelMembership]) -> None:
-    """Set `row.last_message` (a ChatMessage with its sender, or None) on one page of rows.
+CHANNEL_ROW_FIELDS = (
+    "channel_id",
+    "channel_type",
+    "related_id",
+    "professional_id",
+    "name",
+    "can_post",
+    "unread_count",
+    "last_message_id",
+)
 
-    One query for the whole page, by primary key.
+# Stand-ins compiled into the prepared channel-list SQL, then swapped for the request's values.
+# No user has a negative id, and nothing is stamped in 1901.
+_USER_ID_STAND_IN = -7_301_246_589
+_NOW_STAND_IN = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _PreparedChannelList:
+    page_sql: str
+    params: tuple
+    user_id_at: tuple[int, ...]
+    now_at: tuple[int, ...]
+    count_sql: str
+
+
+_prepared_channel_lists: dict[tuple[str, str], _PreparedChannelList] = {}
+
+
+def _prepared_channel_list(alias: str) -> _PreparedChannelList:
+    """`channel_list_for_user`'s SQL for the database at `alias`, compiled once per process.
+
+    Building and compiling that annotated queryset cost ~3 ms of CPU per request (its SQL runs
+    in ~0.9 ms). It is compiled once with stand-in values for the only two inputs, the user's id
+    and the current time, whose positions in the parameter list are recorded; each request
+    passes the same SQL with its own values. The query's shape depends on nothing else.
+    """
+    connection = connections[alias]
+    key = (alias, connection.vendor)
+    prepared = _prepared_channel_lists.get(key)
+    if prepared is not None:
+        return prepared
+    queryset = channel_list_for_user(user=User(pk=_USER_ID_STAND_IN), now=_NOW_STAND_IN)
+    sql, params = queryset.query.get_compiler(using=alias).as_sql()
+    now_param = connection.ops.adapt_datetimefield_value(_NOW_STAND_IN)
+    user_id_at = tuple(i for i, p in enumerate(params) if p == _USER_ID_STAND_IN)
+    now_at = tuple(i for i, p in enumerate(params) if p == now_param)
+    if not user_id_at or not now_at:  # the reference changed shape: fail loudly, never guess
+        raise RuntimeError("channel list: stand-in parameters not found in the compiled SQL")
+    # The paginator's count: grouped by the user, so no member yields no row (count 0).
+    counted = (
+        ChannelMembership.objects.filter(user_id=_USER_ID_STAND_IN)
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    count_sql, count_params = counted.query.get_compiler(using=alias).as_sql()
+    if list(count_params) != [_USER_ID_STAND_IN]:
+        raise RuntimeError("channel list: unexpected parameters of the count query")
+    prepared = _PreparedChannelList(sql, tuple(params), user_id_at, now_at, count_sql)
+    _prepared_channel_lists[key] = prepared
+    return prepared
+
+
+class ChannelListRows:
+    """`channel_list_for_user` for a paginator: `count()` and slicing run the prepared SQL.
+
+    Slices answer lists of the same dict rows the reference queryset yields (tests compare the
+    two on a matrix of members, subscriptions and messages, on SQLite and MariaDB).
+    """
+
+    def __init__(self, *, user: User, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS):
+        self.user_id = user.pk
+        self.now = now
+        self.using = using
+
+    def count(self) -> int:
+        prepared = _prepared_channel_list(self.using)
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(prepared.count_sql, [self.user_id])
+            row = cursor.fetchone()
+        return 0 if row is None else row[0]
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("ChannelListRows supports plain slices only")
+        connection = connections[self.using]
+        prepared = _prepared_channel_list(self.using)
+        params = list(prepared.params)
+        now_param = connection.ops.adapt_datetimefield_value(self.now or timezone.now())
+        for i in prepared.user_id_at:
+            params[i] = self.user_id
+        for i in prepared.now_at:
+            params[i] = now_param
+        low = page.start or 0
+        limit = connection.ops.limit_offset_sql(low, page.stop)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{prepared.page_sql} {limit}" if limit else prepared.page_sql, params)
+            columns = [column[0] for column in cursor.description]
+            rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        for row in rows:
+            # What the reference's BooleanField converter does (0/1 from both backends).
+            if row["can_post"] is not None:
+                row["can_post"] = bool(row["can_post"])
+        return rows
+
+
+def channel_rows_attach_last_message(*, rows: Iterable[dict]) -> None:
+    """Set `row["last_message"]` (a message row with `sender_username`, or None) on one page of
+    channel rows. One query for the whole page, by primary key.
     """
     rows = list(rows)
-    ids = {row.last_message_id for row in rows if row.last_message_id is not None}
+    ids = {row["last_message_id"] for row in rows if row["last_message_id"] is not None}
     messages = (
-        {m.pk: m for m in ChatMessage.objects.filter(pk__in=ids).select_related("sender")}
+        {
+            m["id"]: m
+            for m in ChatMessage.objects.filter(pk__in=ids).values(
+                "id",
+                "seq",
+                "sender_id",
+                "content",
+                "created_at",
+                sender_username=F("sender__username"),
+            )
+        }
         if ids
         else {}
     )
     for row in rows:
-        row.last_message = messages.get(row.last_message_id)
+        row["last_message"] = messages.get(row["last_message_id"])
 
 
 def channel_get(*, channel_id: int, user: User | AnonymousUser | None = None) -> ChatChannel:

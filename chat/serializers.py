@@ -23,6 +23,17 @@ def _last_message_dict(message) -> dict:
     }
 
 
+def _last_message_row_dict(row: dict) -> dict:
+    return {
+        "message_id": row["id"],
+        "seq": row["seq"],
+        "sender_id": row["sender_id"],
+        "sender_username": row["sender_username"],
+        "content": row["content"],
+        "created_at": _iso(row["created_at"]),
+    }
+
+
 class ChannelLastMessageOutputSerializer(serializers.Serializer):
     message_id = serializers.IntegerField(source="pk")
     seq = serializers.IntegerField()
@@ -31,10 +42,10 @@ class ChannelLastMessageOutputSerializer(serializers.Serializer):
     content = serializers.CharField()
     created_at = serializers.DateTimeField()
 
-    def to_representation(self, instance):
-        # Declared fields document the shape (OpenAPI); see MessageOutputSerializer for why the
-        # row is built directly.
-        return _last_message_dict(instance)
+    def to_representation(self, row):
+        # A message row of selectors.channel_rows_attach_last_message. Declared fields document
+        # the shape (OpenAPI); see MessageOutputSerializer for why the row is built directly.
+        return _last_message_row_dict(row)
 
 
 class ChannelListItemOutputSerializer(serializers.Serializer):
@@ -60,18 +71,18 @@ class ChannelListItemOutputSerializer(serializers.Serializer):
     )
 
     def to_representation(self, row):
-        # Declared fields document the shape (OpenAPI); see MessageOutputSerializer.
-        channel = row.channel
-        last = row.last_message
+        # A dict row of selectors.ChannelListRows with its `last_message` row attached. Declared
+        # fields document the shape (OpenAPI); see MessageOutputSerializer.
+        last = row["last_message"]
         return {
-            "channel_id": row.channel_id,
-            "channel_type": channel.channel_type,
-            "related_id": channel.related_id,
-            "professional_id": channel.professional_id,
-            "name": channel.name,
-            "can_post": None if row.can_post is None else bool(row.can_post),
-            "last_message": None if last is None else _last_message_dict(last),
-            "unread_count": row.unread_count,
+            "channel_id": row["channel_id"],
+            "channel_type": row["channel_type"],
+            "related_id": row["related_id"],
+            "professional_id": row["professional_id"],
+            "name": row["name"],
+            "can_post": row["can_post"],
+            "last_message": None if last is None else _last_message_row_dict(last),
+            "unread_count": row["unread_count"],
         }
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from chat.models import ChatChannel, ChatMessage
 from chat.selectors import (
+    ChannelListRows,
     channel_get,
     channel_list_for_user,
     channel_messages,
@@ -46,8 +47,10 @@ def test_list_can_post_agrees_with_the_entitlement_function(course, staff_user):
     for user, expected in cases.items():
         # Act
         row = channel_list_for_user(user=user).get()
+        (prepared,) = ChannelListRows(user=user)[0:20]
         # Assert: the SQL twin and the Python function give the same answer.
-        assert row.can_post is expected, user
+        assert row["can_post"] is expected, user
+        assert prepared["can_post"] is expected, user
         assert channel_entitlement(user=user, channel=course.channel).can_post is expected, user
 
 
@@ -89,9 +92,10 @@ def test_list_is_scoped_to_the_user_and_ordered_by_activity_then_id(course):
         last_activity_at=now - timedelta(hours=1)
     )
 
-    ids = [row.channel_id for row in channel_list_for_user(user=course.learner)]
+    ids = [row["channel_id"] for row in channel_list_for_user(user=course.learner)]
+    prepared = [row["channel_id"] for row in ChannelListRows(user=course.learner)[0:20]]
 
-    assert ids == [course.channel.pk, newer.pk, older.pk]
+    assert ids == prepared == [course.channel.pk, newer.pk, older.pk]
 
 
 def test_unread_and_last_message_skip_own_and_hidden_messages(course):
@@ -105,11 +109,19 @@ def test_unread_and_last_message_skip_own_and_hidden_messages(course):
     sixth = message_post(channel=course.channel, sender=other, content="6")
     message_set_hidden(message=sixth, hidden=True, by=None)
 
-    rows = list(channel_list_for_user(user=other))
+    rows = ChannelListRows(user=other)[0:20]
     channel_rows_attach_last_message(rows=rows)
 
     # other posted 3, 5, 6 (read to 6); messages by others after 6: none.
-    assert (rows[0].unread_count, rows[0].last_message) == (0, fifth)
+    assert rows[0]["unread_count"] == 0
+    assert rows[0]["last_message"] == {
+        "id": fifth.pk,
+        "seq": 5,
+        "sender_id": other.pk,
+        "sender_username": other.username,
+        "content": "5",
+        "created_at": fifth.created_at,
+    }
     assert membership_read_state(channel_id=course.channel.pk, user_id=course.learner.pk) == (4, 1)
     assert membership_read_state(channel_id=course.channel.pk, user_id=course.professional.pk) == (
         1,
@@ -119,11 +131,11 @@ def test_unread_and_last_message_skip_own_and_hidden_messages(course):
 
 
 def test_last_message_is_none_for_an_empty_channel(course):
-    rows = list(channel_list_for_user(user=course.learner))
+    rows = ChannelListRows(user=course.learner)[0:20]
 
     channel_rows_attach_last_message(rows=rows)
 
-    assert rows[0].last_message is None
+    assert rows[0]["last_message"] is None
 
 
 def test_channel_messages_newest_first_without_hidden(course):
@@ -198,3 +210,109 @@ def test_mysql_message_pages_read_the_channel_seq_key_without_filesort(client_fo
         assert row["key_len"] == key_parts_bytes
         assert "filesort" not in row["Extra"]
         assert "temporary" not in row["Extra"]
+
+
+def test_prepared_channel_list_gives_the_reference_rows_on_a_matrix(course, staff_user):
+    # Arrange: one course channel with every subscription state, a second plan of the same
+    # professional, a plan-less course channel of that professional, a direct-message channel,
+    # own, others' and hidden messages, and read marks at different places.
+    cancelled, expired, renewed, plain_member, expiring = UserFactory.create_batch(5)
+    subscription_cancel(subscription=subscribe(cancelled, course.plan))
+    lapsed = subscribe(expired, course.plan)
+    Subscription.objects.filter(pk=lapsed.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    subscription_cancel(subscription=subscribe(renewed, course.plan))
+    subscribe(renewed, course.plan)
+    soon = subscribe(expiring, course.plan)
+    Subscription.objects.filter(pk=soon.pk).update(expires_at=timezone.now() + timedelta(hours=1))
+    MembershipFactory(channel=course.channel, user=plain_member)  # no subscription at all
+    MembershipFactory(channel=course.channel, user=staff_user)
+    second_plan = PlanFactory(professional=course.plan.professional)
+    subscribe(course.learner, second_plan)
+    subscribe(cancelled, second_plan)
+    second = course_channel(second_plan)
+    planless = ChatChannel.objects.create(
+        channel_type="course", professional=course.plan.professional, name="Office hours"
+    )
+    for member in [course.learner, cancelled, plain_member]:
+        MembershipFactory(channel=planless, user=member)
+    direct = ChatChannel.objects.create(channel_type="direct_message", name="Two of us")
+    MembershipFactory(channel=direct, user=course.learner)
+    MembershipFactory(channel=direct, user=renewed)
+    for channel, senders in [
+        (course.channel, [course.professional, course.learner, renewed, course.learner]),
+        (second, [course.learner, course.professional]),
+        (direct, [renewed, course.learner, renewed]),
+    ]:
+        for n, sender in enumerate(senders):
+            message_post(channel=channel, sender=sender, content=f"{channel.pk}-{n}")
+    message_set_hidden(
+        message=ChatMessage.objects.get(channel=course.channel, seq=3), hidden=True, by=None
+    )
+    message_set_hidden(message=ChatMessage.objects.get(channel=direct, seq=3), hidden=True, by=None)
+    now = timezone.now()
+    users = [
+        course.professional,
+        course.learner,
+        cancelled,
+        expired,
+        renewed,
+        plain_member,
+        expiring,
+        staff_user,
+        UserFactory(),  # in no channel
+    ]
+
+    for user in users:
+        for at in [now, now + timedelta(hours=2)]:  # `expiring` has lapsed at the second
+            reference = channel_list_for_user(user=user, now=at)
+            prepared = ChannelListRows(user=user, now=at)
+
+            # Act / Assert: the same rows, counts and pages.
+            assert prepared[0:100] == list(reference), (user, at)
+            assert prepared.count() == reference.count(), user
+            for low, high in [(0, 2), (1, 3), (2, 4)]:
+                assert prepared[low:high] == list(reference[low:high]), (user, low, high)
+
+        # Both agree with the Python entitlement rule and the read state, row by row.
+        for row in ChannelListRows(user=user)[0:100]:
+            channel = ChatChannel.objects.get(pk=row["channel_id"])
+            assert row["can_post"] is channel_entitlement(user=user, channel=channel).can_post
+            assert (
+                row["unread_count"]
+                == membership_read_state(channel_id=channel.pk, user_id=user.pk)[1]
+            )
+
+    # The matrix reaches both answers and non-trivial counts (so the comparison means something).
+    def summary(user, at=None):
+        return [
+            (row["channel_id"], row["can_post"], row["unread_count"], row["last_message_id"])
+            for row in ChannelListRows(user=user, now=at)[0:100]
+        ]
+
+    newest_course = ChatMessage.objects.get(channel=course.channel, seq=4).pk
+    assert summary(expiring) == [(course.channel.pk, True, 3, newest_course)]
+    assert summary(expiring, now + timedelta(hours=2)) == [
+        (course.channel.pk, False, 3, newest_course)
+    ]
+    assert sorted(summary(cancelled)) == sorted(
+        [
+            (course.channel.pk, False, 3, newest_course),
+            # Still subscribed to the second plan: also entitled in the plan-less channel.
+            (second.pk, True, 2, ChatMessage.objects.get(channel=second, seq=2).pk),
+            (planless.pk, True, 0, None),
+        ]
+    )
+    assert sorted(summary(plain_member)) == sorted(
+        [(course.channel.pk, False, 3, newest_course), (planless.pk, False, 0, None)]
+    )
+    assert sorted(summary(course.learner)) == sorted(
+        [
+            (course.channel.pk, True, 0, newest_course),
+            (second.pk, True, 1, ChatMessage.objects.get(channel=second, seq=2).pk),
+            (planless.pk, True, 0, None),
+            (direct.pk, True, 0, ChatMessage.objects.get(channel=direct, seq=2).pk),
+        ]
+    )
+    assert summary(staff_user) == [(course.channel.pk, False, 3, newest_course)]
