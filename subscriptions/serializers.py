@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -71,8 +72,40 @@ class PlanInputSerializer(serializers.Serializer):
         return abs(value) if value == 0 else value  # "-0.00" is stored and shown as "0.00"
 
 
+# Stand-alone twins of the fields DRF derives for the price and the timestamps.
+_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+def _iso(value):
+    """What DRF's DateTimeField outputs (current time zone, ISO 8601, UTC as "Z"), minus its
+    per-call settings and time-zone lookups."""
+    if not value:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class PlanOutputSerializer(serializers.ModelSerializer):
     plan_id = serializers.IntegerField(source="id")
+
+    def to_representation(self, plan):
+        if not isinstance(plan, dict):
+            return super().to_representation(plan)  # a plan just created, edited or archived
+        # A row of selectors.plan_catalogue, built directly: DRF's per-field machinery (and a
+        # ModelSerializer's field introspection) was most of the serializer's cost. The declared
+        # fields still document the shape (OpenAPI); same keys, values and formats.
+        return {
+            "plan_id": plan["id"],
+            "professional_id": plan["professional_id"],
+            "name": plan["name"],
+            "description": plan["description"],
+            "price": _PRICE.to_representation(plan["price"]),
+            "currency": plan["currency"],
+            "duration_days": plan["duration_days"],
+            "is_active": plan["is_active"],
+            "created_at": _iso(plan["created_at"]),
+            "updated_at": _iso(plan["updated_at"]),
+        }
 
     class Meta:
         model = ProfessionalPlan

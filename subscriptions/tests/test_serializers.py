@@ -1,0 +1,36 @@
+from decimal import Decimal
+
+import pytest
+
+from subscriptions.models import ProfessionalPlan
+from subscriptions.selectors import plan_catalogue
+from subscriptions.serializers import PlanOutputSerializer
+from subscriptions.tests.factories import PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_plan_output_of_a_catalogue_row_equals_that_of_the_model():
+    # Arrange: prices and durations in every shape the fields format.
+    plans = [
+        PlanFactory(price=Decimal("0"), duration_days=None),
+        PlanFactory(price=Decimal("5.5"), duration_days=30, description=""),
+        PlanFactory(price=Decimal("99999999.99"), duration_days=36500, name="Ünïcode <b>"),
+    ]
+
+    for plan in plans:
+        model = ProfessionalPlan.objects.get(pk=plan.pk)
+        row = plan_catalogue().get(pk=plan.pk)
+
+        # Act
+        from_row = PlanOutputSerializer(row).data
+        from_model = PlanOutputSerializer(model).data
+
+        # Assert: the directly built dict is what DRF's fields give for the model.
+        assert isinstance(row, dict)
+        assert from_row == from_model
+    assert [PlanOutputSerializer(r).data["price"] for r in plan_catalogue().order_by("id")] == [
+        "0.00",
+        "5.50",
+        "99999999.99",
+    ]
