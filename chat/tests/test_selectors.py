@@ -10,6 +10,7 @@ from chat.models import ChatChannel, ChatMessage
 from chat.selectors import (
     ChannelListRows,
     channel_get,
+    channel_get_queryset,
     channel_list_for_user,
     channel_messages,
     channel_rows_attach_last_message,
@@ -18,6 +19,7 @@ from chat.selectors import (
 from chat.services import channel_entitlement, message_post, message_set_hidden
 from chat.tests.conftest import course_channel, subscribe
 from chat.tests.factories import MembershipFactory, messages_bulk_insert
+from platform_project.errors import NotFound
 from subscriptions.models import Subscription
 from subscriptions.services import subscription_cancel
 from subscriptions.tests.factories import PlanFactory
@@ -316,3 +318,47 @@ def test_prepared_channel_list_gives_the_reference_rows_on_a_matrix(course, staf
         ]
     )
     assert summary(staff_user) == [(course.channel.pk, False, 3, newest_course)]
+
+
+def test_prepared_channel_get_gives_the_reference_channel(course, staff_user):
+    # Arrange: subscription states (active, cancelled, lapsed with a timestamp, none), a
+    # plan-less course channel and a direct-message channel.
+    cancelled, expired, stranger = UserFactory.create_batch(3)
+    subscription_cancel(subscription=subscribe(cancelled, course.plan))
+    lapsed = subscribe(expired, course.plan)
+    Subscription.objects.filter(pk=lapsed.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    planless = ChatChannel.objects.create(
+        channel_type="course", professional=course.plan.professional, name="Office hours"
+    )
+    direct = ChatChannel.objects.create(channel_type="direct_message", name="Two of us")
+    message_post(channel=course.channel, sender=course.professional, content="Hello")
+    columns = [field.attname for field in ChatChannel._meta.concrete_fields]
+    annotations = [
+        "owner_user_id",
+        "requester_subscription_status",
+        "requester_subscription_expires_at",
+    ]
+
+    for user in [course.professional, course.learner, cancelled, expired, stranger, staff_user]:
+        for channel in [course.channel, planless, direct]:
+            (reference,) = channel_get_queryset(channel_id=channel.pk, user=user)
+
+            # Act
+            prepared = channel_get(channel_id=channel.pk, user=user)
+
+            # Assert: the same model values (converted alike) and annotations.
+            assert type(prepared) is ChatChannel
+            assert prepared._state.adding is False
+            assert prepared._state.db == "default"
+            assert [getattr(prepared, name) for name in columns + annotations] == [
+                getattr(reference, name) for name in columns + annotations
+            ], (user, channel)
+
+    expired_view = channel_get(channel_id=course.channel.pk, user=expired)
+    assert expired_view.requester_subscription_status == "active"
+    assert expired_view.requester_subscription_expires_at < timezone.now()  # aware, comparable
+    assert channel_get(channel_id=course.channel.pk, user=stranger).last_seq == 1
+    with pytest.raises(NotFound):
+        channel_get(channel_id=999_999_999, user=course.learner)
