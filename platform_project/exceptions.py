@@ -24,8 +24,9 @@ def api_exception_handler(exc, context):
         # get_object_or_404's message names the model ("No Plan matches..."): keep it generic.
         exc = exceptions.NotFound()
     if isinstance(exc, OperationalError | InterfaceError):
-        # Outage, deadlock or lock wait timeout: the client may retry; operators need the cause.
-        logger.exception("Database error in API view", exc_info=exc)
+        # Outage, deadlock or lock wait timeout: the client may retry; operators need the cause
+        # (one line: a traceback per request would flood the log during an outage).
+        logger.error("Database error in API view: %s", exc)
         set_rollback()
         return database_unavailable_response()
     response = exception_handler(exc, context)

@@ -72,14 +72,19 @@ def test_one_json_line_per_request_without_secrets(client, caplog, django_user_m
 
 @pytest.mark.django_db
 @override_settings(DEBUG=False)
-def test_database_outage_in_a_view_is_503_json(client, monkeypatch):
+def test_database_outage_in_a_view_is_503_json(client, monkeypatch, caplog):
     from subscriptions import selectors
 
     def outage():
         raise OperationalError(2006, "MySQL server has gone away")
 
     monkeypatch.setattr(selectors, "plan_catalogue", outage)
-    response = client.get("/plans/")
+    with caplog.at_level(logging.ERROR, logger="platform_project.errors"):
+        response = client.get("/plans/")
+    # One line naming the cause, no traceback (an outage would flood the log with them).
+    (record,) = [r for r in caplog.records if r.name == "platform_project.errors"]
+    assert "MySQL server has gone away" in record.getMessage()
+    assert record.exc_info is None
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json() == {
