@@ -12,6 +12,7 @@ from accounts.models import User
 from content.models import ProContent
 from platform_project.errors import Forbidden, NotFound, ValidationFailed
 from subscriptions.models import Professional, ProfessionalPlan
+from subscriptions.services import professional_get_verified
 
 TITLE_MAX_LENGTH = ProContent._meta.get_field("title").max_length
 
@@ -25,14 +26,9 @@ UNSET = _Unset.UNSET
 
 
 def _verified_professional_of(user: User) -> Professional:
-    professional = Professional.objects.filter(user_id=user.pk).first()
-    if professional is None:
-        raise Forbidden("Only professionals can publish content.", code="not_professional")
-    if not professional.is_verified:
-        raise Forbidden(
-            "Your professional profile is not verified yet.", code="professional_unverified"
-        )
-    return professional
+    return professional_get_verified(
+        user=user, not_professional_message="Only professionals can publish content."
+    )
 
 
 def _clean_title(title: str) -> str:

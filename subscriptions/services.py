@@ -53,14 +53,28 @@ def professional_set_verified(
     return professional
 
 
-def _require_verified_owner(*, user: User, professional: Professional | None) -> Professional:
-    if professional is None or professional.user_id != user.pk:
-        raise Forbidden("Only the plan's professional may do this.", code="not_owner")
+def _require_verified(professional: Professional) -> Professional:
     if not professional.is_verified:
         raise Forbidden(
             "Your professional profile is not verified yet.", code="professional_unverified"
         )
     return professional
+
+
+def professional_get_verified(*, user: User, not_professional_message: str) -> Professional:
+    """`user`'s professional profile, which must be verified: only verified professionals write
+    plans and content. Forbidden with code `not_professional` (the message names the action)
+    or `professional_unverified` otherwise."""
+    professional = Professional.objects.filter(user_id=user.pk).first()
+    if professional is None:
+        raise Forbidden(not_professional_message, code="not_professional")
+    return _require_verified(professional)
+
+
+def _require_verified_owner(*, user: User, professional: Professional) -> Professional:
+    if professional.user_id != user.pk:
+        raise Forbidden("Only the plan's professional may do this.", code="not_owner")
+    return _require_verified(professional)
 
 
 # --- Plans -------------------------------------------------------------------------------------
@@ -76,10 +90,9 @@ def plan_create(
     is_active: bool = True,
 ) -> ProfessionalPlan:
     """A verified professional creates a plan."""
-    professional = Professional.objects.filter(user=user).first()
-    if professional is None:
-        raise Forbidden("Only professionals can create plans.", code="not_professional")
-    _require_verified_owner(user=user, professional=professional)
+    professional = professional_get_verified(
+        user=user, not_professional_message="Only professionals can create plans."
+    )
     return ProfessionalPlan.objects.create(
         professional=professional,
         name=name,
