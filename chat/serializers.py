@@ -1,15 +1,8 @@
-from django.utils import timezone
 from rest_framework import serializers
 
 from chat.models import ChannelType
 from chat.services import MESSAGE_MAX_LENGTH
-
-
-def _iso(value):
-    """What DRF's DateTimeField outputs (current time zone, ISO 8601, UTC as "Z"), minus its
-    per-call settings and time-zone lookups."""
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+from platform_project.datetimes import iso_utc
 
 
 def _last_message_dict(message) -> dict:
@@ -19,7 +12,7 @@ def _last_message_dict(message) -> dict:
         "sender_id": message.sender_id,
         "sender_username": message.sender.username,
         "content": message.content,
-        "created_at": _iso(message.created_at),
+        "created_at": iso_utc(message.created_at),
     }
 
 
@@ -30,7 +23,7 @@ def _last_message_row_dict(row: dict) -> dict:
         "sender_id": row["sender_id"],
         "sender_username": row["sender_username"],
         "content": row["content"],
-        "created_at": _iso(row["created_at"]),
+        "created_at": iso_utc(row["created_at"]),
     }
 
 
@@ -107,7 +100,7 @@ class MessageOutputSerializer(serializers.Serializer):
                 "sender_id": message["sender_id"],
                 "sender_username": message["sender_username"],
                 "content": message["content"],
-                "created_at": _iso(message["created_at"]),
+                "created_at": iso_utc(message["created_at"]),
             }
         # The declared fields document the shape (OpenAPI, validation of nothing: output only).
         # Building the dict directly: DRF's per-field get_attribute / to_representation and

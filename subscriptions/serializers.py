@@ -1,9 +1,9 @@
 from decimal import Decimal
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from platform_project.datetimes import iso_utc
 from subscriptions.models import (
     PaymentMethod,
     Professional,
@@ -76,15 +76,6 @@ class PlanInputSerializer(serializers.Serializer):
 _PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
-def _iso(value):
-    """What DRF's DateTimeField outputs (current time zone, ISO 8601, UTC as "Z"), minus its
-    per-call settings and time-zone lookups."""
-    if not value:
-        return None
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 class PlanOutputSerializer(serializers.ModelSerializer):
     plan_id = serializers.IntegerField(source="id")
 
@@ -103,8 +94,8 @@ class PlanOutputSerializer(serializers.ModelSerializer):
             "currency": plan["currency"],
             "duration_days": plan["duration_days"],
             "is_active": plan["is_active"],
-            "created_at": _iso(plan["created_at"]),
-            "updated_at": _iso(plan["updated_at"]),
+            "created_at": iso_utc(plan["created_at"]),
+            "updated_at": iso_utc(plan["updated_at"]),
         }
 
     class Meta:
