@@ -5,7 +5,6 @@ costs the same number of queries whatever the number of channels and messages.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.contrib.auth.models import AnonymousUser
@@ -29,6 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
 from platform_project.errors import NotFound
+from platform_project.prepared import PreparedQuery
 from subscriptions.entitlements import entitled_expression, plan_subscription_annotations
 
 
@@ -122,62 +122,36 @@ CHANNEL_ROW_FIELDS = (
     "last_message_id",
 )
 
-# Stand-ins compiled into the prepared channel-list SQL, then swapped for the request's values.
-# No user has a negative id, and nothing is stamped in 1901.
+# Stand-ins compiled into the prepared queries, then swapped for each call's values (see
+# platform_project.prepared): unlike any other parameter of those queries, and inside each
+# column's range (the ORM drops a bound that a column can never reach).
 _USER_ID_STAND_IN = -7_301_246_589
+_CHANNEL_ID_STAND_IN = -8_206_113_457
+_SEQ_STAND_IN = 3_141_592_653
 _NOW_STAND_IN = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 
-
-@dataclass(frozen=True)
-class _PreparedChannelList:
-    page_sql: str
-    params: tuple
-    user_id_at: tuple[int, ...]
-    now_at: tuple[int, ...]
-    count_sql: str
-
-
-_prepared_channel_lists: dict[tuple[str, str], _PreparedChannelList] = {}
-
-
-def _prepared_channel_list(alias: str) -> _PreparedChannelList:
-    """`channel_list_for_user`'s SQL for the database at `alias`, compiled once per process.
-
-    Building and compiling that annotated queryset cost ~3 ms of CPU per request (its SQL runs
-    in ~0.9 ms). It is compiled once with stand-in values for the only two inputs, the user's id
-    and the current time, whose positions in the parameter list are recorded; each request
-    passes the same SQL with its own values. The query's shape depends on nothing else.
-    """
-    connection = connections[alias]
-    key = (alias, connection.vendor)
-    prepared = _prepared_channel_lists.get(key)
-    if prepared is not None:
-        return prepared
-    queryset = channel_list_for_user(user=User(pk=_USER_ID_STAND_IN), now=_NOW_STAND_IN)
-    sql, params = queryset.query.get_compiler(using=alias).as_sql()
-    now_param = connection.ops.adapt_datetimefield_value(_NOW_STAND_IN)
-    user_id_at = tuple(i for i, p in enumerate(params) if p == _USER_ID_STAND_IN)
-    now_at = tuple(i for i, p in enumerate(params) if p == now_param)
-    if not user_id_at or not now_at:  # the reference changed shape: fail loudly, never guess
-        raise RuntimeError("channel list: stand-in parameters not found in the compiled SQL")
-    # The paginator's count: grouped by the user, so no member yields no row (count 0).
-    counted = (
-        ChannelMembership.objects.filter(user_id=_USER_ID_STAND_IN)
+# Building and compiling the channel list's annotated queryset cost ~3 ms of CPU per request
+# (its SQL runs in ~0.9 ms); its only inputs are the user's id and the current time.
+_channel_list = PreparedQuery(
+    lambda user_id, now: channel_list_for_user(user=User(pk=user_id), now=now),
+    user_id=_USER_ID_STAND_IN,
+    now=_NOW_STAND_IN,
+)
+# The paginator's count: grouped by the user, so no member yields no row (count 0).
+_channel_count = PreparedQuery(
+    lambda user_id: (
+        ChannelMembership.objects.filter(user_id=user_id)
         .order_by()
         .values("user_id")
         .annotate(n=Count("pk"))
         .values("n")
-    )
-    count_sql, count_params = counted.query.get_compiler(using=alias).as_sql()
-    if list(count_params) != [_USER_ID_STAND_IN]:
-        raise RuntimeError("channel list: unexpected parameters of the count query")
-    prepared = _PreparedChannelList(sql, tuple(params), user_id_at, now_at, count_sql)
-    _prepared_channel_lists[key] = prepared
-    return prepared
+    ),
+    user_id=_USER_ID_STAND_IN,
+)
 
 
 class ChannelListRows:
-    """`channel_list_for_user` for a paginator: `count()` and slicing run the prepared SQL.
+    """`channel_list_for_user` for a paginator: `count()` and slicing run it prepared.
 
     Slices answer lists of the same dict rows the reference queryset yields (tests compare the
     two on a matrix of members, subscriptions and messages, on SQLite and MariaDB).
@@ -189,34 +163,16 @@ class ChannelListRows:
         self.using = using
 
     def count(self) -> int:
-        prepared = _prepared_channel_list(self.using)
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(prepared.count_sql, [self.user_id])
-            row = cursor.fetchone()
-        return 0 if row is None else row[0]
+        rows = _channel_count.rows(self.using, user_id=self.user_id)
+        return rows[0]["n"] if rows else 0
 
     def __getitem__(self, page: slice) -> list[dict]:
         if not isinstance(page, slice) or page.step is not None:
             raise TypeError("ChannelListRows supports plain slices only")
-        connection = connections[self.using]
-        prepared = _prepared_channel_list(self.using)
-        params = list(prepared.params)
-        now_param = connection.ops.adapt_datetimefield_value(self.now or timezone.now())
-        for i in prepared.user_id_at:
-            params[i] = self.user_id
-        for i in prepared.now_at:
-            params[i] = now_param
-        low = page.start or 0
-        limit = connection.ops.limit_offset_sql(low, page.stop)
-        with connection.cursor() as cursor:
-            cursor.execute(f"{prepared.page_sql} {limit}" if limit else prepared.page_sql, params)
-            columns = [column[0] for column in cursor.description]
-            rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
-        for row in rows:
-            # What the reference's BooleanField converter does (0/1 from both backends).
-            if row["can_post"] is not None:
-                row["can_post"] = bool(row["can_post"])
-        return rows
+        limit = connections[self.using].ops.limit_offset_sql(page.start or 0, page.stop)
+        return _channel_list.rows(
+            self.using, limit, user_id=self.user_id, now=self.now or timezone.now()
+        )
 
 
 def channel_rows_attach_last_message(*, rows: Iterable[dict]) -> None:
@@ -256,83 +212,13 @@ def channel_get_queryset(
     return channels[:1]  # by primary key: no ORDER BY needed
 
 
-_CHANNEL_ID_STAND_IN = -8_206_113_457
-
-
-@dataclass(frozen=True)
-class _PreparedChannelGet:
-    sql: str
-    params: tuple
-    channel_id_at: int
-    user_id_at: tuple[int, ...]
-    converters: dict
-    compiler: object  # applies the converters, as the ORM's iterables do
-    model_columns: tuple[int, int]
-    init_list: tuple[str, ...]
-    annotation_col_map: dict[str, int]
-
-
-_prepared_channel_gets: dict[tuple[str, str], _PreparedChannelGet] = {}
-
-
-def _prepared_channel_get(alias: str) -> _PreparedChannelGet:
-    """`channel_get_queryset`'s SQL for a signed-in user, compiled once per process.
-
-    Building and compiling that annotated queryset, and making the model through the ORM, was
-    ~0.7 ms of CPU of every message page and post.
-    Compiled with stand-ins for the channel and user ids (see `_prepared_channel_list`); each
-    call passes the same SQL with its own ids, converts the row with the same converters and
-    makes the model instance the way Django's ModelIterable does.
-    """
-    connection = connections[alias]
-    key = (alias, connection.vendor)
-    prepared = _prepared_channel_gets.get(key)
-    if prepared is not None:
-        return prepared
-    queryset = channel_get_queryset(
-        channel_id=_CHANNEL_ID_STAND_IN, user=User(pk=_USER_ID_STAND_IN)
-    )
-    compiler = queryset.query.get_compiler(using=alias)
-    sql, params = compiler.as_sql()
-    channel_id_at = tuple(i for i, p in enumerate(params) if p == _CHANNEL_ID_STAND_IN)
-    user_id_at = tuple(i for i, p in enumerate(params) if p == _USER_ID_STAND_IN)
-    if len(channel_id_at) != 1 or not user_id_at:
-        raise RuntimeError("channel get: stand-in parameters not found in the compiled SQL")
-    select = compiler.select[: compiler.col_count]
-    fields = compiler.klass_info["select_fields"]
-    start, end = fields[0], fields[-1] + 1
-    prepared = _PreparedChannelGet(
-        sql=sql,
-        params=tuple(params),
-        channel_id_at=channel_id_at[0],
-        user_id_at=user_id_at,
-        converters=compiler.get_converters([column[0] for column in select]),
-        compiler=compiler,
-        model_columns=(start, end),
-        init_list=tuple(column[0].target.attname for column in select[start:end]),
-        annotation_col_map=dict(compiler.annotation_col_map),
-    )
-    _prepared_channel_gets[key] = prepared
-    return prepared
-
-
-def _channel_get_prepared(*, channel_id: int, user: User, alias: str) -> ChatChannel | None:
-    prepared = _prepared_channel_get(alias)
-    params = list(prepared.params)
-    params[prepared.channel_id_at] = channel_id
-    for i in prepared.user_id_at:
-        params[i] = user.pk
-    with connections[alias].cursor() as cursor:
-        cursor.execute(prepared.sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        return None
-    (row,) = prepared.compiler.apply_converters(rows, prepared.converters)
-    start, end = prepared.model_columns
-    channel = ChatChannel.from_db(alias, prepared.init_list, row[start:end])
-    for name, position in prepared.annotation_col_map.items():
-        setattr(channel, name, row[position])
-    return channel
+# Building and compiling this annotated queryset, and making the model through the ORM, was
+# ~0.7 ms of CPU of every message page and post.
+_channel_get = PreparedQuery(
+    lambda channel_id, user_id: channel_get_queryset(channel_id=channel_id, user=User(pk=user_id)),
+    channel_id=_CHANNEL_ID_STAND_IN,
+    user_id=_USER_ID_STAND_IN,
+)
 
 
 def channel_get(*, channel_id: int, user: User | AnonymousUser | None = None) -> ChatChannel:
@@ -341,11 +227,12 @@ def channel_get(*, channel_id: int, user: User | AnonymousUser | None = None) ->
     With `user`, the same query also carries that user's subscription to the channel's plan
     (`plan_subscription_annotations`), so `channel_entitlement` for that user needs no query of
     its own: one round trip and one queryset fewer on every message page and post. For a
-    signed-in user the query runs prepared (`_prepared_channel_get`); tests hold it to the
+    signed-in user the query runs prepared (`_channel_get`); tests hold it to the
     reference queryset.
     """
     if user is not None and user.is_authenticated:
-        channel = _channel_get_prepared(channel_id=channel_id, user=user, alias=DEFAULT_DB_ALIAS)
+        found = _channel_get.instances(DEFAULT_DB_ALIAS, channel_id=channel_id, user_id=user.pk)
+        channel = found[0] if found else None
     else:
         channel = next(iter(channel_get_queryset(channel_id=channel_id, user=user)), None)
     if channel is None:
@@ -379,33 +266,100 @@ MESSAGE_ROW_FIELDS = ("id", "channel_id", "seq", "sender_id", "content", "create
 
 
 def channel_messages(*, channel: ChatChannel) -> QuerySet[ChatMessage]:
-    """The channel's visible messages as dict rows, newest first (see ChannelPageQuerySet for
-    the plan); `message_rows_attach_senders` adds the senders' usernames to one page.
+    """The channel's visible messages as dict rows with `sender_username`, newest first (see
+    ChannelPageQuerySet for the plan). The API runs it prepared through `ChannelMessageRows`.
 
-    Rows rather than model instances: instantiating 50 messages (and 50 prefetched senders) was
-    ~0.5 ms of a ~4 ms message page. `seq` is unique within a channel, so it is a complete order
-    without an id tie-breaker. EXPLAIN on MariaDB is tested: the (channel_id, seq) key, range
+    Rows rather than model instances: instantiating 50 messages (and 50 senders) was ~0.5 ms
+    of a ~4 ms message page. `seq` is unique within a channel, so it is a complete order without
+    an id tie-breaker. The sender's username is a scalar subquery by primary key, evaluated for
+    the page's rows only; a join instead may make MariaDB pick a block-nested-loop plan that
+    sorts the whole channel. EXPLAIN on MariaDB is tested: the (channel_id, seq) key, range
     access, no filesort.
     """
+    sender_username = User.objects.filter(pk=OuterRef("sender_id")).values("username")[:1]
     return (
         ChannelPageQuerySet(model=ChatMessage)
         .filter(channel_id__gte=channel.pk, channel_id__lte=channel.pk, hidden_at__isnull=True)
-        .values(*MESSAGE_ROW_FIELDS)
+        .values(*MESSAGE_ROW_FIELDS, sender_username=Subquery(sender_username))
         .order_by("-seq")
     )
 
 
-def message_rows_attach_senders(*, rows: Iterable[dict]) -> None:
-    """Set `sender_username` on one page of `channel_messages` rows: one query by primary key.
+def _message_page_query(descending: bool, lookup: str | None) -> PreparedQuery:
+    def build(channel_id: int, position: int | None = None) -> QuerySet[ChatMessage]:
+        page = channel_messages(channel=ChatChannel(pk=channel_id))
+        page = page.order_by("-seq" if descending else "seq")
+        return page.filter(**{f"seq__{lookup}": position}) if lookup else page
 
-    Senders in a second query rather than a join: with the join, MariaDB may pick a
-    block-nested-loop plan that sorts the whole channel (temporary + filesort).
+    stand_ins = {"channel_id": _CHANNEL_ID_STAND_IN}
+    if lookup:
+        stand_ins["position"] = _SEQ_STAND_IN
+    return PreparedQuery(build, **stand_ins)
+
+
+# Every shape the cursor paginator asks for: newest first or oldest first (a `previous` link),
+# from the start or from a cursor position.
+_message_pages = {
+    (descending, lookup): _message_page_query(descending, lookup)
+    for descending in (True, False)
+    for lookup in (None, "lt", "gt")
+}
+# seq is an unsigned 32-bit column; a cursor position beyond it behaves like its bound.
+_SEQ_MAX = 2**32
+
+
+class ChannelMessageRows:
+    """`channel_messages` for DRF's CursorPagination, which calls `order_by("-seq" | "seq")`,
+    `filter(seq__lt=… | seq__gt=…)` and slices; the slice runs the matching prepared query.
+
+    Building the page queryset and compiling it was ~1 ms of CPU of a message page. Tests hold
+    every shape to the reference queryset, on SQLite and MariaDB.
     """
-    rows = list(rows)
-    ids = {row["sender_id"] for row in rows}
-    usernames = dict(User.objects.filter(pk__in=ids).values_list("id", "username")) if ids else {}
-    for row in rows:
-        row["sender_username"] = usernames[row["sender_id"]]
+
+    def __init__(
+        self,
+        *,
+        channel: ChatChannel,
+        descending: bool = True,
+        lookup: str | None = None,
+        position: int | None = None,
+        using: str = DEFAULT_DB_ALIAS,
+    ):
+        self.channel_id = channel.pk
+        self.descending = descending
+        self.lookup = lookup
+        self.position = position
+        self.using = using
+
+    def _copy(self, **changes) -> "ChannelMessageRows":
+        values = {
+            "descending": self.descending,
+            "lookup": self.lookup,
+            "position": self.position,
+            "using": self.using,
+        }
+        copy = ChannelMessageRows(channel=ChatChannel(pk=self.channel_id), **{**values, **changes})
+        return copy
+
+    def order_by(self, *fields: str) -> "ChannelMessageRows":
+        if fields not in (("-seq",), ("seq",)):
+            raise ValueError(f"ChannelMessageRows orders by seq only, not {fields}")
+        return self._copy(descending=fields[0] == "-seq")
+
+    def filter(self, **lookups) -> "ChannelMessageRows":
+        ((key, value),) = lookups.items()
+        if key not in ("seq__lt", "seq__gt") or self.lookup is not None:
+            raise ValueError(f"ChannelMessageRows filters by one seq bound only, not {key}")
+        return self._copy(lookup=key[5:], position=min(int(value), _SEQ_MAX))
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("ChannelMessageRows supports plain slices only")
+        limit = connections[self.using].ops.limit_offset_sql(page.start or 0, page.stop)
+        values = {"channel_id": self.channel_id}
+        if self.lookup:
+            values["position"] = self.position
+        return _message_pages[self.descending, self.lookup].rows(self.using, limit, **values)
 
 
 def membership_read_state(*, channel_id: int, user_id: int) -> tuple[int, int]:

@@ -156,8 +156,7 @@ class ChannelMessageViewSet(GenericViewSet):
         },
     )
     def list(self, request, channel_id: int):
-        page = self.paginate_queryset(selectors.channel_messages(channel=self.get_object()))
-        selectors.message_rows_attach_senders(rows=page)
+        page = self.paginate_queryset(selectors.ChannelMessageRows(channel=self.get_object()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

@@ -9,6 +9,7 @@ from accounts.tests.factories import UserFactory
 from chat.models import ChatChannel, ChatMessage
 from chat.selectors import (
     ChannelListRows,
+    ChannelMessageRows,
     channel_get,
     channel_get_queryset,
     channel_list_for_user,
@@ -152,6 +153,66 @@ def test_channel_messages_newest_first_without_hidden(course):
     assert seqs == [4, 2, 1]
 
 
+def test_prepared_message_pages_give_the_reference_rows_in_every_shape(course):
+    # Arrange: two senders, hidden messages, and a second channel whose rows must not leak in.
+    other_plan = PlanFactory(professional=course.plan.professional)
+    subscribe(course.learner, other_plan)  # opens the plan's channel
+    other = course_channel(other_plan)
+    senders = [course.professional, course.learner]
+    posted = [
+        message_post(channel=course.channel, sender=senders[n % 2], content=f"m{n}")
+        for n in range(12)
+    ]
+    for n in range(3):
+        message_post(channel=other, sender=course.professional, content=f"o{n}")
+    for seq in (5, 12):
+        message_set_hidden(message=posted[seq - 1], hidden=True, by=None)
+    reference = channel_messages(channel=course.channel)
+    prepared = ChannelMessageRows(channel=course.channel)
+    positions = [0, 1, 5, 7, 11, 13, 2**40]  # 2**40: beyond the column, as a forged cursor
+
+    # Act / Assert: every shape CursorPagination asks for, at several positions and slices.
+    for ordering in ("-seq", "seq"):
+        for lookup in (None, "lt", "gt"):
+            for position in [None] if lookup is None else positions:
+                expected, actual = reference.order_by(ordering), prepared.order_by(ordering)
+                if lookup:
+                    expected = expected.filter(**{f"seq__{lookup}": position})
+                    # The paginator passes the cursor's position as text.
+                    actual = actual.filter(**{f"seq__{lookup}": str(position)})
+                for low, high in [(0, 51), (0, 3), (2, 5), (9, 20)]:
+                    shape = (ordering, lookup, position, low, high)
+                    assert actual[low:high] == list(expected[low:high]), shape
+
+    # The comparison means something: the rows are the channel's visible ones, with senders.
+    page = prepared[0:51]
+    assert [row["seq"] for row in page] == [11, 10, 9, 8, 7, 6, 4, 3, 2, 1]
+    assert {row["sender_username"] for row in page} == {u.username for u in senders}
+    assert page[0] == {
+        "id": posted[10].pk,
+        "channel_id": course.channel.pk,
+        "seq": 11,
+        "sender_id": course.professional.pk,
+        "sender_username": course.professional.username,
+        "content": "m10",
+        "created_at": posted[10].created_at,
+    }
+    assert [row["seq"] for row in prepared.order_by("seq").filter(seq__gt="7")[0:2]] == [8, 9]
+
+
+def test_message_rows_refuse_what_the_prepared_queries_do_not_cover(course):
+    rows = ChannelMessageRows(channel=course.channel)
+
+    with pytest.raises(ValueError):
+        rows.order_by("created_at")
+    with pytest.raises(ValueError):
+        rows.filter(content="x")
+    with pytest.raises(ValueError):
+        rows.filter(seq__lt=5).filter(seq__gt=1)
+    with pytest.raises(TypeError):
+        rows[0]
+
+
 def test_membership_read_state_of_a_non_member_is_zero(course, user):
     assert membership_read_state(channel_id=course.channel.pk, user_id=user.pk) == (0, 0)
 
@@ -202,8 +263,10 @@ def test_mysql_message_pages_read_the_channel_seq_key_without_filesort(client_fo
     assert [m["seq"] for m in deep.json()["results"]][:2] == [4949, 4948]
     assert len(plans) == 2
     for plan_rows, key_parts_bytes in zip(plans, ["8", "12"], strict=True):
-        assert len(plan_rows) == 1  # chat_messages only: senders come in their own query
-        (row,) = plan_rows
+        # chat_messages, then the senders' usernames by primary key for the page's rows only.
+        row, sender = plan_rows
+        assert (sender["select_type"], sender["table"]) == ("DEPENDENT SUBQUERY", "U0")
+        assert (sender["type"], sender["key"]) == ("eq_ref", "PRIMARY")
         assert row["table"] == "chat_messages"
         assert row["key"] == "chat_messages_channel_seq"
         # A range scan (never a ref on channel_id walked back from the newest message); on a
