@@ -175,27 +175,44 @@ class ChannelListRows:
         )
 
 
-def channel_rows_attach_last_message(*, rows: Iterable[dict]) -> None:
+def messages_by_id(ids: Iterable[int]) -> QuerySet[ChatMessage]:
+    """Message rows with `sender_username`, by primary key (the reference of the prepared
+    lookups that `channel_rows_attach_last_message` runs)."""
+    return ChatMessage.objects.filter(pk__in=ids).values(
+        "id", "seq", "sender_id", "content", "created_at", sender_username=F("sender__username")
+    )
+
+
+_MESSAGE_ID_STAND_IN = -4_100_000_000_000
+# One prepared lookup per number of ids, compiled when first needed: at most one per channel
+# list page size (max_page_size of the paginator), so the cache stays small.
+_messages_by_id_prepared: dict[int, PreparedQuery] = {}
+
+
+def _prepared_messages_by_id(count: int) -> PreparedQuery:
+    prepared = _messages_by_id_prepared.get(count)
+    if prepared is None:
+        stand_ins = {f"id{i}": _MESSAGE_ID_STAND_IN - i for i in range(count)}
+        prepared = PreparedQuery(lambda **ids: messages_by_id(ids.values()), **stand_ins)
+        _messages_by_id_prepared[count] = prepared
+    return prepared
+
+
+def channel_rows_attach_last_message(
+    *, rows: Iterable[dict], using: str = DEFAULT_DB_ALIAS
+) -> None:
     """Set `row["last_message"]` (a message row with `sender_username`, or None) on one page of
-    channel rows. One query for the whole page, by primary key.
+    channel rows. One prepared query for the whole page, by primary key: building the queryset
+    cost ~0.8 ms of CPU of a 30-channel list.
     """
     rows = list(rows)
-    ids = {row["last_message_id"] for row in rows if row["last_message_id"] is not None}
-    messages = (
-        {
-            m["id"]: m
-            for m in ChatMessage.objects.filter(pk__in=ids).values(
-                "id",
-                "seq",
-                "sender_id",
-                "content",
-                "created_at",
-                sender_username=F("sender__username"),
-            )
-        }
-        if ids
-        else {}
-    )
+    ids = sorted({row["last_message_id"] for row in rows if row["last_message_id"] is not None})
+    messages = {}
+    if ids:
+        found = _prepared_messages_by_id(len(ids)).rows(
+            using, **{f"id{i}": pk for i, pk in enumerate(ids)}
+        )
+        messages = {message["id"]: message for message in found}
     for row in rows:
         row["last_message"] = messages.get(row["last_message_id"])
 

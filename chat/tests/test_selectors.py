@@ -16,6 +16,7 @@ from chat.selectors import (
     channel_messages,
     channel_rows_attach_last_message,
     membership_read_state,
+    messages_by_id,
 )
 from chat.services import channel_entitlement, message_post, message_set_hidden
 from chat.tests.conftest import course_channel, subscribe
@@ -198,6 +199,26 @@ def test_prepared_message_pages_give_the_reference_rows_in_every_shape(course):
         "created_at": posted[10].created_at,
     }
     assert [row["seq"] for row in prepared.order_by("seq").filter(seq__gt="7")[0:2]] == [8, 9]
+
+
+def test_last_messages_attached_by_the_prepared_lookup_are_the_reference_rows(course):
+    posted = [
+        message_post(channel=course.channel, sender=sender, content=f"m{n}")
+        for n, sender in enumerate([course.professional, course.learner, course.professional])
+    ]
+    ids = [message.pk for message in posted]
+
+    for chosen in [ids[:1], ids[1:], ids, [ids[2], ids[0]]]:
+        rows = [{"last_message_id": pk} for pk in chosen] + [{"last_message_id": None}]
+
+        # Act
+        channel_rows_attach_last_message(rows=rows)
+
+        # Assert: each row has the reference row of its message; no message, no row.
+        reference = {row["id"]: row for row in messages_by_id(chosen)}
+        assert [row["last_message"] for row in rows] == [reference[pk] for pk in chosen] + [None]
+    assert rows[0]["last_message"]["sender_username"] == course.professional.username
+    assert rows[0]["last_message"]["content"] == "m2"
 
 
 def test_message_rows_refuse_what_the_prepared_queries_do_not_cover(course):
