@@ -2,9 +2,11 @@
 
 from collections.abc import Callable
 
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import Expression
 
+from platform_project.prepared import PreparedQuery
 from subscriptions.models import Payment, Professional, ProfessionalPlan, Subscription
 
 # Apps that depend on subscriptions may add read-only columns to subscription rows without this
@@ -53,6 +55,35 @@ def plan_catalogue() -> QuerySet[ProfessionalPlan]:
     return (
         ProfessionalPlan.objects.available().values(*PLAN_ROW_FIELDS).order_by("-created_at", "-id")
     )
+
+
+# The catalogue without query parameters, the page most visitors see: its queryset compiled
+# once per process (see platform_project.prepared). Building and compiling the count and the
+# page queries was ~1 ms of CPU of a ~2 ms request.
+_catalogue_page = PreparedQuery(plan_catalogue)
+# The count as a one-row values() query: every row shares is_active=True, so grouping by it
+# yields the count (or no row when the catalogue is empty). Tests hold it to `.count()`.
+_catalogue_count = PreparedQuery(
+    lambda: plan_catalogue().order_by().values("is_active").annotate(n=Count("pk")).values("n")
+)
+
+
+class PlanCatalogueRows:
+    """`plan_catalogue()` in its default order for a paginator: `count()` and slicing run it
+    prepared, answering the reference queryset's dict rows (tests compare the two)."""
+
+    def __init__(self, *, using: str = DEFAULT_DB_ALIAS):
+        self.using = using
+
+    def count(self) -> int:
+        rows = _catalogue_count.rows(self.using)
+        return rows[0]["n"] if rows else 0
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("PlanCatalogueRows supports plain slices only")
+        limit = connections[self.using].ops.limit_offset_sql(page.start or 0, page.stop)
+        return _catalogue_page.rows(self.using, limit)
 
 
 def plan_for_owner_action(*, plan_id: int) -> ProfessionalPlan | None:
