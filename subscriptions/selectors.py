@@ -64,7 +64,13 @@ _catalogue_page = PreparedQuery(plan_catalogue)
 # The count as a one-row values() query: every row shares is_active=True, so grouping by it
 # yields the count (or no row when the catalogue is empty). Tests hold it to `.count()`.
 _catalogue_count = PreparedQuery(
-    lambda: plan_catalogue().order_by().values("is_active").annotate(n=Count("pk")).values("n")
+    lambda: (
+        ProfessionalPlan.objects.available_to_count()
+        .order_by()
+        .values("is_active")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
 )
 
 

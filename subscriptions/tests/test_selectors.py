@@ -29,6 +29,9 @@ def test_catalogue_is_the_active_plans_of_verified_professionals_newest_first():
     sellable = [plan for (verified_, active, _), plan in plans.items() if verified_ and active]
     assert [row["id"] for row in rows] == [plan.pk for plan in reversed(sellable)]
     assert plan_catalogue().count() == 2
+    assert set(ProfessionalPlan.objects.available_to_count()) == set(
+        ProfessionalPlan.objects.available()
+    )
     # The rule agrees with the model's reading of it, plan by plan.
     for plan in ProfessionalPlan.objects.select_related("professional"):
         in_catalogue = plan_catalogue().filter(pk=plan.pk).exists()
