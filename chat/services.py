@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
 from chat.selectors import membership_read_state
-from platform_project.errors import Forbidden, ValidationFailed
+from platform_project.errors import Forbidden, NotFound, ValidationFailed
 from subscriptions.entitlements import (
     EVERYTHING,
     NOTHING,
@@ -94,6 +94,34 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
     return STAFF if user.is_staff else NOTHING
 
 
+def _channel_take_next_seq(*, channel_id: int, now) -> int:
+    """Raise the channel's `last_seq` by one and stamp its activity; answers the new seq.
+
+    Runs inside the caller's transaction: the UPDATE's row lock serialises posters until it
+    commits, so seqs are gap-free in commit order. On MySQL/MariaDB one statement does it all:
+    `LAST_INSERT_ID(expr)` hands the incremented value back to this connection (the documented
+    idiom for sequence counters), where the portable spelling needs a locking SELECT and an
+    UPDATE, one more round trip and ~0.5 ms more ORM work on every post.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE chat_channels SET last_seq = LAST_INSERT_ID(last_seq + 1), "
+                "last_activity_at = %s WHERE id = %s",
+                [connection.ops.adapt_datetimefield_value(now), channel_id],
+            )
+            if cursor.rowcount != 1:  # deleted since the caller read it
+                raise NotFound("Channel not found.", code="channel_not_found")
+            return cursor.lastrowid
+    locked = ChatChannel.objects.select_for_update().only("last_seq").filter(pk=channel_id).first()
+    if locked is None:
+        raise NotFound("Channel not found.", code="channel_not_found")
+    seq = locked.last_seq + 1
+    ChatChannel.objects.filter(pk=channel_id).update(last_seq=seq, last_activity_at=now)
+    return seq
+
+
 def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMessage:
     """Post a message: validates, takes the next seq under the channel row's lock.
 
@@ -112,10 +140,8 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
     if not channel_entitlement(user=sender, channel=channel).can_post:
         raise Forbidden("You cannot post in this channel.", code="cannot_post")
     with transaction.atomic(savepoint=False):
-        locked = ChatChannel.objects.select_for_update().only("id", "last_seq").get(pk=channel.pk)
         now = timezone.now()
-        seq = locked.last_seq + 1
-        ChatChannel.objects.filter(pk=channel.pk).update(last_seq=seq, last_activity_at=now)
+        seq = _channel_take_next_seq(channel_id=channel.pk, now=now)
         message = ChatMessage.objects.create(
             channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
         )

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -15,7 +16,7 @@ from chat.services import (
 )
 from chat.tests.conftest import course_channel, subscribe
 from chat.tests.factories import MembershipFactory
-from platform_project.errors import Forbidden, ValidationFailed
+from platform_project.errors import Forbidden, NotFound, ValidationFailed
 from subscriptions.entitlements import EVERYTHING, HISTORY_ONLY, NOTHING, STAFF
 from subscriptions.models import Subscription
 from subscriptions.services import subscription_cancel
@@ -164,6 +165,28 @@ class TestMessagePost:
 
         assert caught.value.code == "cannot_post"
         assert not ChatMessage.objects.exists()
+
+    def test_channel_deleted_after_it_was_read_is_not_found(self, course):
+        # The caller read the channel, then staff deleted it before the post took its seq.
+        ChatChannel.objects.filter(pk=course.channel.pk).delete()
+
+        # Act: inside a transaction of its own, as the request's (the error dooms it).
+        with pytest.raises(NotFound) as caught, transaction.atomic():
+            message_post(channel=course.channel, sender=course.learner, content="still there?")
+
+        assert caught.value.code == "channel_not_found"
+        assert not ChatMessage.objects.exists()
+
+    def test_seqs_follow_the_channel_counter_and_stamp_its_activity(self, course):
+        ChatChannel.objects.filter(pk=course.channel.pk).update(last_seq=41)
+
+        first = message_post(channel=course.channel, sender=course.learner, content="a")
+        second = message_post(channel=course.channel, sender=course.professional, content="b")
+
+        channel = ChatChannel.objects.get(pk=course.channel.pk)
+        assert (first.seq, second.seq, channel.last_seq) == (42, 43, 43)
+        assert channel.last_activity_at == second.created_at
+        assert ChatMessage.objects.get(pk=second.pk).seq == 43
 
 
 # --- channel_mark_read ---------------------------------------------------------------------------
