@@ -1,4 +1,5 @@
-"""Login throttles: per client address and per username, state in Django's cache.
+"""Throttles of the account endpoints: login per client address and per username, signup per
+client address. State in Django's cache.
 
 The cache is Redis when CACHE_URL is set (so limits hold across server processes) and local
 memory otherwise. Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] and are read on every
@@ -18,10 +19,8 @@ class _LiveRateThrottle(SimpleRateThrottle):
         return super().get_rate()
 
 
-class LoginIPThrottle(_LiveRateThrottle):
-    """Every login attempt from one client address counts, whatever username it tries."""
-
-    scope = "login_ip"
+class _ClientAddressThrottle(_LiveRateThrottle):
+    """Keyed on the client's address, every request counting."""
 
     def get_ident(self, request) -> str:
         # DRF trusts the whole X-Forwarded-For header unless NUM_PROXIES is set, which would let
@@ -33,6 +32,20 @@ class LoginIPThrottle(_LiveRateThrottle):
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginIPThrottle(_ClientAddressThrottle):
+    """Every login attempt from one client address counts, whatever username it tries."""
+
+    scope = "login_ip"
+
+
+class SignupIPThrottle(_ClientAddressThrottle):
+    """Every signup attempt from one client address counts: each successful one stores an
+    account and costs an Argon2 hash (~170 ms of CPU), so an open signup endpoint is an easy way
+    to fill the users table and busy the workers."""
+
+    scope = "signup_ip"
 
 
 class LoginUsernameThrottle(_LiveRateThrottle):

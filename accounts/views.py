@@ -22,7 +22,7 @@ from accounts.serializers import (
     TokenRefreshInputSerializer,
     TokenRefreshOutputSerializer,
 )
-from accounts.throttles import LoginIPThrottle, LoginUsernameThrottle
+from accounts.throttles import LoginIPThrottle, LoginUsernameThrottle, SignupIPThrottle
 from platform_project.schema import (
     FORBIDDEN,
     NOT_FOUND,
@@ -63,17 +63,23 @@ class UserViewSet(viewsets.GenericViewSet):
             return [IsAuthenticated(), IsSelfOrStaff()]
         return super().get_permissions()
 
+    def get_throttles(self):
+        if self.action == "create":
+            return [SignupIPThrottle()]
+        return super().get_throttles()
+
     @extend_schema(
         summary="Sign up",
         description=(
             "Creates an account. Username and email are unique case-insensitively; the password "
             "must pass Django's password validators (length, common, numeric, similarity to the "
-            "username and email). Never returns the password or its hash."
+            "username and email). Never returns the password or its hash. Throttled per "
+            "client address: 429 with `Retry-After`."
         ),
         tags=TAGS,
         auth=[],
         request=AccountSignupInputSerializer,
-        responses={201: AccountOutputSerializer, 400: VALIDATION_ERROR},
+        responses={201: AccountOutputSerializer, 400: VALIDATION_ERROR, 429: THROTTLED},
         examples=[
             OpenApiExample(
                 "Sign up",

@@ -246,6 +246,7 @@ def run(args: argparse.Namespace, workdir: Path, db: MariaDB, figures: dict) -> 
         "DJANGO_DB_READ_TIMEOUT": str(args.read_timeout),
         "DJANGO_LOG_LEVEL": "WARNING",
         "THROTTLE_LOGIN_IP": "10000/min",
+        "THROTTLE_SIGNUP_IP": "10000/min",
         "THROTTLE_LOGIN_USERNAME": "10000/min",
         "GUNICORN_BIND": f"127.0.0.1:{http_port}",
         "GUNICORN_WORKERS": str(args.workers),

@@ -66,6 +66,7 @@ def server_env(db_url: str, port: int, workdir: Path, workers: str | None) -> di
             "DJANGO_LOG_LEVEL": "WARNING",
             "DJANGO_DB_READ_TIMEOUT": "20",
             "THROTTLE_LOGIN_IP": "1000000/min",
+            "THROTTLE_SIGNUP_IP": "1000000/min",
             "THROTTLE_LOGIN_USERNAME": "1000000/min",
             "THROTTLE_MESSAGE_POST": "1000000/min",
             "GUNICORN_BIND": f"127.0.0.1:{port}",

@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import check_password
 from accounts.models import User
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from accounts.tests.helpers import iso, login
+from accounts.throttles import SignupIPThrottle
 from conftest import SIGNUP_PASSWORD, assert_no_password_material
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +186,79 @@ class TestPasswordMaterialGuard:
     def test_guard_catches_hash_material(self, text):
         with pytest.raises(AssertionError):
             assert_no_password_material(text)
+
+
+class TestSignupThrottle:
+    @pytest.fixture
+    def signup_rate(self, settings, monkeypatch):
+        clock = {"now": 1_000_000.0}
+        monkeypatch.setattr(SignupIPThrottle, "timer", staticmethod(lambda: clock["now"]))
+
+        def set_rate(rate: str) -> dict:
+            rest_framework = dict(settings.REST_FRAMEWORK)
+            rest_framework["DEFAULT_THROTTLE_RATES"] = {
+                **rest_framework["DEFAULT_THROTTLE_RATES"],
+                "signup_ip": rate,
+            }
+            settings.REST_FRAMEWORK = rest_framework
+            return clock
+
+        return set_rate
+
+    def test_rate_comes_from_the_settings_scope(self, settings):
+        rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+        assert SignupIPThrottle().get_rate() == rates["signup_ip"] == "20/hour"
+
+    def test_per_client_address_and_nothing_is_created_once_throttled(
+        self, api_client, signup_rate
+    ):
+        signup_rate("2/hour")
+        for n in range(2):
+            response = api_client.post(
+                "/users/", signup_payload(username=f"ada{n}", email=f"ada{n}@example.com")
+            )
+            assert response.status_code == 201
+
+        blocked = api_client.post("/users/", signup_payload())
+        elsewhere = api_client.post("/users/", signup_payload(), REMOTE_ADDR="203.0.113.5")
+        elsewhere_taken = api_client.post("/users/", signup_payload(), REMOTE_ADDR="203.0.113.6")
+
+        assert blocked.status_code == 429
+        assert blocked.json() == {
+            "detail": "Request was throttled. Expected available in 3600 seconds.",
+            "code": "throttled",
+        }
+        assert blocked.headers["Retry-After"] == "3600"
+        assert elsewhere.status_code == 201  # another address: a count of its own
+        assert elsewhere_taken.status_code == 400  # validated as usual: "ada" is taken now
+        assert sorted(User.objects.values_list("username", flat=True)) == ["ada", "ada0", "ada1"]
+
+    def test_failed_attempts_count_and_a_forged_forwarded_for_does_not_reset(
+        self, api_client, signup_rate
+    ):
+        signup_rate("1/hour")
+        first = api_client.post("/users/", {"username": ""}, HTTP_X_FORWARDED_FOR="1.1.1.1")
+
+        response = api_client.post("/users/", signup_payload(), HTTP_X_FORWARDED_FOR="2.2.2.2")
+
+        assert first.status_code == 400
+        assert response.status_code == 429
+        assert not User.objects.exists()
+
+    def test_the_limit_lifts_after_the_window(self, api_client, signup_rate):
+        clock = signup_rate("1/hour")
+        api_client.post("/users/", signup_payload(username="first", email="first@example.com"))
+        clock["now"] += 3601
+
+        response = api_client.post("/users/", signup_payload())
+
+        assert response.status_code == 201
+
+    def test_other_account_endpoints_are_not_signup_throttled(self, client_for, user, signup_rate):
+        signup_rate("1/hour")
+        client = client_for(user)
+        client.post("/users/", signup_payload())
+
+        assert client.get("/users/me").status_code == 200
+        assert client.get(f"/users/{user.pk}").status_code == 200
