@@ -18,6 +18,7 @@ but one load generator on one address would otherwise be refused after 30 logins
 import base64
 import math
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -289,6 +290,54 @@ def run_wrk(wrk: str, url: str, lines: list[str], seconds: float, connections: i
     }
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes, from /proc (0 for any that has gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
+
+
+def _group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:  # pgrp (field 5)
+                pids.append(int(entry))
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent by the server (gunicorn's process group), the database server and the
+    load generator (this script's finished children: wrk) between two readings, so each row can
+    say where its requests' CPU went. Linux only; the database counts only when it runs on this
+    machine (found by name)."""
+
+    def __init__(self, server_pgid: int):
+        self.server_pgid = server_pgid
+        found = subprocess.run(["pgrep", "-x", "mariadbd|mysqld"], capture_output=True, text=True)
+        self.db_pids = [int(pid) for pid in found.stdout.split()]
+
+    def read(self) -> tuple[float, float, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (
+            _cpu_seconds(_group_pids(self.server_pgid)),
+            _cpu_seconds(self.db_pids),
+            children.ru_utime + children.ru_stime,
+        )
+
+
 def sql_loop(url: str, sql: str, seconds: float) -> dict:
     """The message page's SQL, back to back over one mysqlclient connection."""
     import MySQLdb
@@ -414,6 +463,7 @@ def main() -> None:
     samples: dict[str, list[dict]] = {row: [] for row in rows}
     with open(logpath, "w") as logfile:
         server = start_server(env, port, logfile)
+        meter = CpuMeter(server.pid)  # start_new_session: the server's pid is its group id
         try:
             base = f"http://127.0.0.1:{port}"
             for round_no in range(rounds):
@@ -429,7 +479,10 @@ def main() -> None:
                     # A login takes ~0.1 s of CPU (Argon2): give it time to finish some.
                     row_s = max(slice_s, 3) if row == "login" else slice_s
                     lines = fixtures.lines(row, math.ceil(1500 * row_s) + 1)
-                    samples[row].append(run_wrk(wrk, base, lines, row_s, connections))
+                    before = meter.read()
+                    sample = run_wrk(wrk, base, lines, row_s, connections)
+                    sample["cpu"] = [b - a for a, b in zip(before, meter.read(), strict=True)]
+                    samples[row].append(sample)
                     log(f"round {round_no + 1}/{rounds} {row}: {samples[row][-1]['rps']:.0f} req/s")
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -443,6 +496,14 @@ def main() -> None:
             "p50": p50s[len(p50s) // 2],
             "p99": max(x["p99"] for x in got),
             "errors": sum(x["errors"] for x in got),
+            "requests": sum(x["requests"] for x in got),
+            # CPU ms a request: server, database, load generator (none for the SQL loop).
+            "cpu": [
+                1000 * sum(x["cpu"][i] for x in got) / max(1, sum(x["requests"] for x in got))
+                for i in range(3)
+            ]
+            if all("cpu" in x for x in got)
+            else None,
         }
     duration = slice_s * rounds
     workers = os.environ.get("GUNICORN_WORKERS") or f"{(os.cpu_count() or 1) * 2 + 1} (default)"
@@ -471,6 +532,13 @@ def main() -> None:
             f"| {row} | {r['rps']:,.0f} | {share} | {r['p50']:.2f} | {r['p99']:.2f} | "
             f"{r['errors']} | {queries.get(row, '')} |"
         )
+    print("\nCPU a request, ms (from /proc over the measured runs; 2 cores = 2,000 ms a second):")
+    print("| endpoint | server (gunicorn) | MariaDB | wrk | total |")
+    print("|---|--:|--:|--:|--:|")
+    for row in rows:
+        cpu = results[row]["cpu"]
+        if cpu:
+            print(f"| {row} | {cpu[0]:.2f} | {cpu[1]:.2f} | {cpu[2]:.2f} | {sum(cpu):.2f} |")
     errors = sum(r["errors"] for r in results.values())
     if errors:
         log(f"{errors} requests failed; gunicorn's log: {logpath}")
