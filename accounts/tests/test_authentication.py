@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -56,3 +58,78 @@ def test_prepared_user_lookup_matches_simplejwt_on_every_kind_of_claim():
     del token["user_id"]
     assert _outcome(prepared.get_user, token) == _outcome(_reference_get_user, token)
     assert _outcome(prepared.get_user, token)[0] is InvalidToken
+
+
+def _bearer(token) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def test_a_verified_token_is_not_decoded_again(api_client, monkeypatch):
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    user = UserFactory()
+    token = AccessToken.for_user(user)
+    decoded = []
+    original = TokenBackend.decode
+
+    def counting_decode(self, *args, **kwargs):
+        decoded.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting_decode)
+
+    responses = [api_client.get("/users/me", **_bearer(token)) for _ in range(3)]
+    other = api_client.get("/users/me", **_bearer(AccessToken.for_user(UserFactory())))
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert {r.json()["user_id"] for r in responses} == {user.pk}
+    assert other.json()["user_id"] != user.pk
+    assert len(decoded) == 2  # once per distinct token
+
+
+def test_a_remembered_token_still_expires(api_client):
+    import time
+
+    token = AccessToken.for_user(UserFactory())
+    token.set_exp(lifetime=timedelta(seconds=1))
+    first = api_client.get("/users/me", **_bearer(token))
+    time.sleep(1.2)  # real time: PyJWT and the memo read the same clock
+
+    expired = api_client.get("/users/me", **_bearer(token))
+    fresh_expired = api_client.get("/users/me", **_bearer(_expired_token()))
+
+    assert first.status_code == 200
+    assert expired.status_code == 401
+    assert expired.json() == fresh_expired.json()  # the same answer as a never-seen one
+
+
+def test_a_remembered_token_of_a_deactivated_user_is_refused(api_client):
+    user = UserFactory()
+    token = AccessToken.for_user(user)
+    assert api_client.get("/users/me", **_bearer(token)).status_code == 200
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    response = api_client.get("/users/me", **_bearer(token))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_the_memo_is_bounded(api_client, monkeypatch):
+    from accounts import authentication
+
+    monkeypatch.setattr(authentication, "_VALIDATED_TOKENS_MAX", 3)
+    monkeypatch.setattr(authentication, "_validated_tokens", {})
+    tokens = [str(AccessToken.for_user(UserFactory())) for _ in range(5)]
+
+    for token in tokens:
+        assert api_client.get("/users/me", **_bearer(token)).status_code == 200
+
+    assert list(authentication._validated_tokens) == [t.encode() for t in tokens[2:]]
+
+
+def _expired_token() -> AccessToken:
+    token = AccessToken.for_user(UserFactory())
+    token.set_exp(lifetime=timedelta(seconds=-5))
+    return token
