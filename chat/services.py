@@ -1,6 +1,7 @@
 """Writes of the chat app. Lock order: channel row, then membership rows."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -94,32 +95,41 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
     return STAFF if user.is_staff else NOTHING
 
 
-def _channel_take_next_seq(*, channel_id: int, now) -> int:
-    """Raise the channel's `last_seq` by one and stamp its activity; answers the new seq.
+def _channel_take_next_seq(*, channel_id: int) -> tuple[int, datetime]:
+    """Lock the channel row, raise its `last_seq` by one and stamp its last activity; answers
+    the new seq and the stamp (the message's `created_at`).
 
-    Runs inside the caller's transaction: the UPDATE's row lock serialises posters until it
-    commits, so seqs are gap-free in commit order. On MySQL/MariaDB one statement does it all:
-    `LAST_INSERT_ID(expr)` hands the incremented value back to this connection (the documented
-    idiom for sequence counters), where the portable spelling needs a locking SELECT and an
-    UPDATE, one more round trip and ~0.5 ms more ORM work on every post.
+    Runs inside the caller's transaction: the row lock serialises posters until it commits, so
+    seqs are gap-free in commit order, and the time is read once the lock is held, so stamps
+    follow seqs. On MySQL/MariaDB the locking statement is the increment itself:
+    `LAST_INSERT_ID(expr)` hands the new value back to this connection (the documented idiom
+    for sequence counters), where elsewhere a locking SELECT reads it. Plain SQL rather than
+    querysets: building them was ~0.5 ms of CPU of every post.
     """
     connection = transaction.get_connection()
-    if connection.vendor == "mysql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
             cursor.execute(
-                "UPDATE chat_channels SET last_seq = LAST_INSERT_ID(last_seq + 1), "
-                "last_activity_at = %s WHERE id = %s",
-                [connection.ops.adapt_datetimefield_value(now), channel_id],
+                "UPDATE chat_channels SET last_seq = LAST_INSERT_ID(last_seq + 1) WHERE id = %s",
+                [channel_id],
             )
-            if cursor.rowcount != 1:  # deleted since the caller read it
-                raise NotFound("Channel not found.", code="channel_not_found")
-            return cursor.lastrowid
-    locked = ChatChannel.objects.select_for_update().only("last_seq").filter(pk=channel_id).first()
-    if locked is None:
-        raise NotFound("Channel not found.", code="channel_not_found")
-    seq = locked.last_seq + 1
-    ChatChannel.objects.filter(pk=channel_id).update(last_seq=seq, last_activity_at=now)
-    return seq
+            found, seq = cursor.rowcount == 1, cursor.lastrowid
+        else:
+            last_seq = (
+                ChatChannel.objects.select_for_update()
+                .filter(pk=channel_id)
+                .values_list("last_seq", flat=True)
+                .first()
+            )
+            found, seq = last_seq is not None, (last_seq or 0) + 1
+        if not found:  # deleted since the caller read it
+            raise NotFound("Channel not found.", code="channel_not_found")
+        now = timezone.now()
+        cursor.execute(
+            "UPDATE chat_channels SET last_seq = %s, last_activity_at = %s WHERE id = %s",
+            [seq, connection.ops.adapt_datetimefield_value(now), channel_id],
+        )
+    return seq, now
 
 
 def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMessage:
@@ -140,8 +150,7 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
     if not channel_entitlement(user=sender, channel=channel).can_post:
         raise Forbidden("You cannot post in this channel.", code="cannot_post")
     with transaction.atomic(savepoint=False):
-        now = timezone.now()
-        seq = _channel_take_next_seq(channel_id=channel.pk, now=now)
+        seq, now = _channel_take_next_seq(channel_id=channel.pk)
         message = ChatMessage.objects.create(
             channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
         )

@@ -62,6 +62,14 @@ def test_concurrent_posts_get_seqs_one_to_n_without_gaps():
     assert sorted(seq for seq, _ in rows) == list(range(1, 21))
     assert sorted(sender for _, sender in rows) == sorted(learner.pk for learner in learners)
     assert ChatChannel.objects.get(pk=channel.pk).last_seq == 20
+    # Stamped under the lock: times follow seqs, and the channel's activity is the newest one.
+    stamps = list(
+        ChatMessage.objects.filter(channel=channel)
+        .order_by("seq")
+        .values_list("created_at", flat=True)
+    )
+    assert stamps == sorted(stamps)
+    assert ChatChannel.objects.get(pk=channel.pk).last_activity_at == stamps[-1]
     # Each sender's read mark is their own message's seq.
     marks = dict(
         ChannelMembership.objects.filter(channel=channel, role=MembershipRole.MEMBER).values_list(
