@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import (
     BooleanField,
     Case,
@@ -167,11 +167,8 @@ class ChannelListRows:
         return rows[0]["n"] if rows else 0
 
     def __getitem__(self, page: slice) -> list[dict]:
-        if not isinstance(page, slice) or page.step is not None:
-            raise TypeError("ChannelListRows supports plain slices only")
-        limit = connections[self.using].ops.limit_offset_sql(page.start or 0, page.stop)
-        return _channel_list.rows(
-            self.using, limit, user_id=self.user_id, now=self.now or timezone.now()
+        return _channel_list.rows_slice(
+            self.using, page, user_id=self.user_id, now=self.now or timezone.now()
         )
 
 
@@ -370,13 +367,10 @@ class ChannelMessageRows:
         return self._copy(lookup=key[5:], position=min(int(value), _SEQ_MAX))
 
     def __getitem__(self, page: slice) -> list[dict]:
-        if not isinstance(page, slice) or page.step is not None:
-            raise TypeError("ChannelMessageRows supports plain slices only")
-        limit = connections[self.using].ops.limit_offset_sql(page.start or 0, page.stop)
         values = {"channel_id": self.channel_id}
         if self.lookup:
             values["position"] = self.position
-        return _message_pages[self.descending, self.lookup].rows(self.using, limit, **values)
+        return _message_pages[self.descending, self.lookup].rows_slice(self.using, page, **values)
 
 
 def membership_read_state(*, channel_id: int, user_id: int) -> tuple[int, int]:

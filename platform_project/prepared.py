@@ -13,7 +13,8 @@ answers with what the queryset answers, on SQLite and MariaDB. A stand-in that c
 in the compiled parameters (the reference changed shape) fails loudly rather than guessing.
 Stand-ins must differ from every other parameter of the compiled query (odd numbers, dates in
 1901), and lie inside their column's range: the ORM compiles a bound a column can never reach
-(a negative seq, say) into no condition at all.
+(a negative seq, say) into no condition at all. Only integers and datetimes are supported
+(datetimes are adapted as the ORM adapts them); a bool would equal 1, so never use 0 or 1.
 """
 
 from collections.abc import Callable
@@ -31,7 +32,6 @@ class _Compiled:
     params: tuple
     slots: tuple[tuple[str, tuple[int, ...]], ...]  # stand-in name -> positions in params
     model: type[Model]
-    compiler: Any  # SQLCompiler: applies the converters, as the ORM's iterables do
     converters: dict
     names: tuple[str, ...]  # column names of a values() queryset
     model_columns: tuple[int, int] | None  # the model's slice of a row (model querysets)
@@ -43,6 +43,21 @@ def _adapt(connection, value: Any) -> Any:
     if isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)
     return value
+
+
+def _apply_converters(rows: list, converters: dict, connection) -> list:
+    """SQLCompiler.apply_converters with this call's connection (the compiler kept the one of
+    the thread that compiled it)."""
+    converted = []
+    for row in rows:
+        row = list(row)
+        for position, (functions, expression) in converters.items():
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        converted.append(row)
+    return converted
 
 
 class PreparedQuery:
@@ -94,7 +109,6 @@ class PreparedQuery:
             params=tuple(params),
             slots=tuple(slots),
             model=queryset.model,
-            compiler=compiler,
             converters=compiler.get_converters([column[0] for column in select]),
             names=(*query.extra_select, *query.values_select, *query.annotation_select),
             model_columns=model_columns,
@@ -115,8 +129,18 @@ class PreparedQuery:
             cursor.execute(f"{compiled.sql} {suffix}" if suffix else compiled.sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
-            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+            rows = _apply_converters(rows, compiled.converters, connection)
         return compiled, rows
+
+    def rows_slice(self, alias: str, page: slice, **values: Any) -> list[dict]:
+        """`rows` for `queryset[start:stop]`, as a paginator slices (plain slices only)."""
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("prepared rows support plain slices only")
+        start = page.start or 0
+        if page.stop is not None and page.stop <= start:
+            return []  # as the ORM: an empty slice runs no query (and needs no LIMIT 0)
+        limit = connections[alias].ops.limit_offset_sql(start, page.stop)
+        return self.rows(alias, limit, **values)
 
     def rows(self, alias: str, suffix: str = "", **values: Any) -> list[dict]:
         compiled, rows = self.execute(alias, suffix, **values)

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import Expression
 
@@ -86,10 +86,7 @@ class PlanCatalogueRows:
         return rows[0]["n"] if rows else 0
 
     def __getitem__(self, page: slice) -> list[dict]:
-        if not isinstance(page, slice) or page.step is not None:
-            raise TypeError("PlanCatalogueRows supports plain slices only")
-        limit = connections[self.using].ops.limit_offset_sql(page.start or 0, page.stop)
-        return _catalogue_page.rows(self.using, limit)
+        return _catalogue_page.rows_slice(self.using, page)
 
 
 def plan_for_owner_action(*, plan_id: int) -> ProfessionalPlan | None:

@@ -181,7 +181,7 @@ def test_prepared_message_pages_give_the_reference_rows_in_every_shape(course):
                     expected = expected.filter(**{f"seq__{lookup}": position})
                     # The paginator passes the cursor's position as text.
                     actual = actual.filter(**{f"seq__{lookup}": str(position)})
-                for low, high in [(0, 51), (0, 3), (2, 5), (9, 20)]:
+                for low, high in [(0, 51), (0, 3), (2, 5), (9, 20), (0, 0), (2, 2), (3, 1)]:
                     shape = (ordering, lookup, position, low, high)
                     assert actual[low:high] == list(expected[low:high]), shape
 
@@ -358,7 +358,7 @@ def test_prepared_channel_list_gives_the_reference_rows_on_a_matrix(course, staf
             # Act / Assert: the same rows, counts and pages.
             assert prepared[0:100] == list(reference), (user, at)
             assert prepared.count() == reference.count(), user
-            for low, high in [(0, 2), (1, 3), (2, 4)]:
+            for low, high in [(0, 2), (1, 3), (2, 4), (0, 0), (1, 1)]:
                 assert prepared[low:high] == list(reference[low:high]), (user, low, high)
 
         # Both agree with the Python entitlement rule and the read state, row by row.

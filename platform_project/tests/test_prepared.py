@@ -40,3 +40,34 @@ def test_instances_need_a_model_queryset():
 
     with pytest.raises(TypeError):
         as_rows.instances("default", user_id=1)
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)  # other threads must see the rows
+def test_a_query_compiled_in_one_thread_runs_in_another():
+    import threading
+
+    from django.db import connection
+
+    user = UserFactory()
+    query = PreparedQuery(
+        lambda user_id: User.objects.filter(pk=user_id).values("id", "date_joined"),
+        user_id=STAND_IN,
+    )
+    results = []
+
+    def run():
+        try:
+            results.append(query.rows("default", user_id=user.pk))
+        finally:
+            connection.close()  # this thread's own connection
+
+    first = threading.Thread(target=run)  # compiles, then its connection closes
+    first.start()
+    first.join()
+    second = threading.Thread(target=run)
+    second.start()
+    second.join()
+
+    expected = [{"id": user.pk, "date_joined": user.date_joined}]
+    assert results == [expected, expected]
