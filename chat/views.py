@@ -48,8 +48,12 @@ class MessageCursorPagination(CursorPagination):
         except DRFNotFound:
             # DRF answers a corrupt cursor with 404; it is a bad request, not a missing page.
             raise ParseError("Invalid cursor.", code="invalid_cursor") from None
-        if cursor is not None and cursor.position is not None and not cursor.position.isdigit():
-            # A hand-made cursor with a non-numeric position would reach the seq lookup.
+        position = None if cursor is None else cursor.position
+        if position is not None and not (
+            position.isascii() and position.isdigit() and len(position) <= 10
+        ):
+            # A hand-made cursor: a position that is not a seq (letters, "²", thousands of
+            # digits that int() refuses) would reach the seq lookup. Seqs have at most 10 digits.
             raise ParseError("Invalid cursor.", code="invalid_cursor")
         return cursor
 

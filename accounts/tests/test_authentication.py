@@ -133,3 +133,32 @@ def _expired_token() -> AccessToken:
     token = AccessToken.for_user(UserFactory())
     token.set_exp(lifetime=timedelta(seconds=-5))
     return token
+
+
+def test_an_infinite_user_id_claim_is_an_invalid_token():
+    token = AccessToken()
+    token["user_id"] = float("inf")  # JSON "Infinity": int() overflows
+
+    assert _outcome(PlatformJWTAuthentication().get_user, token) == (
+        InvalidToken,
+        InvalidToken("Token contained no recognizable user identification").detail,
+    )
+
+
+def test_with_check_revoke_token_a_password_change_revokes_access_tokens(api_client, settings):
+    from rest_framework_simplejwt.settings import api_settings
+    from rest_framework_simplejwt.utils import get_md5_hash_password
+
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "CHECK_REVOKE_TOKEN": True}
+    user = UserFactory()
+    token = AccessToken.for_user(user)
+    token[api_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
+    before = api_client.get("/users/me", **_bearer(token))
+    user.set_password("a-new-password-42")
+    user.save(update_fields=["password"])
+
+    after = api_client.get("/users/me", **_bearer(token))
+
+    assert before.status_code == 200
+    assert after.status_code == 401
+    assert after.json()["code"] == "password_changed"

@@ -1,4 +1,6 @@
+import base64
 from datetime import UTC
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
@@ -274,6 +276,11 @@ class TestChannelList:
 MESSAGE_PATHS = ["/chat/channels/{}", "/chat/channels/{}/messages"]
 
 
+def _cursor(position: str) -> str:
+    """A hand-made cursor, as DRF's CursorPagination encodes one."""
+    return quote(base64.b64encode(f"p={position}".encode()).decode())
+
+
 class TestMessageList:
     @pytest.mark.parametrize("path", MESSAGE_PATHS)
     def test_newest_first_without_hidden(self, path, course, client_for):
@@ -393,7 +400,17 @@ class TestMessageList:
         assert response.status_code == 401
         assert response.json() == UNAUTHENTICATED
 
-    @pytest.mark.parametrize("cursor", ["garbage", "cD1hYmM%3D"])  # "p=abc": not a seq
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "garbage",
+            _cursor("abc"),  # not a seq
+            _cursor("²"),  # a digit to str.isdigit, not to int()
+            _cursor("12345678901"),  # more digits than any seq
+            _cursor("9" * 5000),  # more digits than int() converts
+        ],
+        ids=["garbage", "letters", "superscript", "eleven-digits", "5000-digits"],
+    )
     def test_bad_cursor_is_400(self, cursor, course, client_for):
         response = client_for(course.learner).get(
             f"/chat/channels/{course.channel.pk}/messages?cursor={cursor}"
