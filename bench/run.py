@@ -290,8 +290,11 @@ def run_wrk(wrk: str, url: str, lines: list[str], seconds: float, connections: i
     }
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of these processes, from /proc (0 for any that has gone)."""
+def _cpu_seconds(pids: list[int], reaper: int | None = None) -> float:
+    """utime + stime of these processes, from /proc (0 for any that has gone), plus the CPU of
+    `reaper`'s children that have exited and been reaped (cutime + cstime): gunicorn recycles
+    workers (max_requests), and a recycled worker's CPU moves from its own entry to its
+    master's children total, so the sum stays continuous."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
@@ -301,6 +304,8 @@ def _cpu_seconds(pids: list[int]) -> float:
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        if pid == reaper:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16 and 17)
     return total / ticks
 
 
@@ -332,7 +337,7 @@ class CpuMeter:
     def read(self) -> tuple[float, float, float]:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return (
-            _cpu_seconds(_group_pids(self.server_pgid)),
+            _cpu_seconds(_group_pids(self.server_pgid), reaper=self.server_pgid),
             _cpu_seconds(self.db_pids),
             children.ru_utime + children.ru_stime,
         )
