@@ -1,4 +1,7 @@
+import io
+
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.db import connections
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
@@ -31,11 +34,26 @@ class OptionalTrailingSlashMiddleware:
         return self.get_response(request)
 
 
+def _too_large(limit: int) -> JsonResponse:
+    return JsonResponse(
+        {"detail": f"Request body too large (limit {limit} bytes).", "code": "request_too_large"},
+        status=413,
+    )
+
+
 class BodySizeLimitMiddleware:
-    """Refuses request bodies above DATA_UPLOAD_MAX_MEMORY_SIZE with a 413 JSON error.
+    """Refuses request bodies above DATA_UPLOAD_MAX_MEMORY_SIZE with a 413 JSON error, and
+    reads chunked bodies (no Content-Length) that Django alone would see as empty.
 
     Django enforces that limit only when `request.body` is read; DRF's parsers read the stream
     directly, so without this check a client could make a worker buffer any amount of JSON.
+
+    Chunked bodies: Django reads `wsgi.input` up to CONTENT_LENGTH, so a client that streams its
+    JSON with `Transfer-Encoding: chunked` (some HTTP libraries do for bodies of unknown size)
+    would get "this field is required" for a body it did send. gunicorn decodes the chunks and
+    marks the stream as ending with the body (`wsgi.input_terminated`, a WSGI extension); then
+    the body is read here, at most `limit` bytes, and handed to Django with its length. A server
+    that does not terminate the stream gets 411: reading it could block until the client closes.
     """
 
     def __init__(self, get_response):
@@ -43,18 +61,30 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        meta = request.META
+        if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower() and not meta.get(
+            "CONTENT_LENGTH"
+        ):
+            if not meta.get("wsgi.input_terminated"):
+                return JsonResponse(
+                    {
+                        "detail": "A request body needs a Content-Length header here.",
+                        "code": "length_required",
+                    },
+                    status=411,
+                )
+            body = meta["wsgi.input"].read(limit + 1 if limit is not None else -1)
+            if limit is not None and len(body) > limit:
+                return _too_large(limit)
+            meta["CONTENT_LENGTH"] = str(len(body))
+            request._stream = LimitedStream(io.BytesIO(body), len(body))
+            return self.get_response(request)
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(meta.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if limit is not None and length > limit:
-            return JsonResponse(
-                {
-                    "detail": f"Request body too large (limit {limit} bytes).",
-                    "code": "request_too_large",
-                },
-                status=413,
-            )
+            return _too_large(limit)
         return self.get_response(request)
 
 

@@ -187,3 +187,57 @@ def test_token_with_malformed_user_id_claim_is_401(api_client):
     response = api_client.get("/users/me")
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
+
+
+def _chunked(body: bytes, *, terminated: bool = True) -> dict:
+    """A request as gunicorn hands over a chunked upload: no Content-Length, the decoded body
+    on wsgi.input, and the stream marked as ending with it."""
+    import io
+
+    extra = {
+        "CONTENT_LENGTH": "",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "wsgi.input": io.BytesIO(body),  # like gunicorn's body: a short read at its end
+    }
+    if terminated:
+        extra["wsgi.input_terminated"] = True
+    return extra
+
+
+@pytest.mark.django_db
+def test_a_chunked_body_is_read(api_client):
+    body = b'{"username": "ada", "email": "ada@example.com", "password": "analytical-engine-1843"}'
+
+    response = api_client.generic(
+        "POST", "/users/", b"", content_type="application/json", **_chunked(body)
+    )
+
+    assert response.status_code == 201
+    assert response.json()["username"] == "ada"
+
+
+def test_a_chunked_body_the_server_does_not_terminate_is_411(api_client):
+    response = api_client.generic(
+        "POST", "/users/", b"", content_type="application/json", **_chunked(b"{}", terminated=False)
+    )
+
+    assert response.status_code == 411
+    assert response.json() == {
+        "detail": "A request body needs a Content-Length header here.",
+        "code": "length_required",
+    }
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_an_oversized_chunked_body_is_413(api_client):
+    body = b'{"username": "' + b"a" * 2000 + b'"}'
+
+    response = api_client.generic(
+        "POST", "/users/", b"", content_type="application/json", **_chunked(body)
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "Request body too large (limit 1000 bytes).",
+        "code": "request_too_large",
+    }
