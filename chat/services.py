@@ -154,10 +154,14 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         message = ChatMessage.objects.create(
             channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
         )
-        # The sender has read their own message.
-        ChannelMembership.objects.filter(channel_id=channel.pk, user=sender).update(
-            last_read_seq=seq
-        )
+        # The sender has read their own message. Plain SQL, as the channel writes above: the
+        # queryset's filter building was ~0.25 ms of CPU of every post.
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(
+                "UPDATE chat_memberships SET last_read_seq = %s "
+                "WHERE channel_id = %s AND user_id = %s",
+                [seq, channel.pk, sender.pk],
+            )
     return message
 
 
