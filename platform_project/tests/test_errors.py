@@ -1,5 +1,7 @@
 """JSON errors on every API path, and paths with or without their trailing slash."""
 
+import io
+
 import pytest
 from django.test import Client, override_settings
 
@@ -192,8 +194,6 @@ def test_token_with_malformed_user_id_claim_is_401(api_client):
 def _chunked(body: bytes, *, terminated: bool = True) -> dict:
     """A request as gunicorn hands over a chunked upload: no Content-Length, the decoded body
     on wsgi.input, and the stream marked as ending with it."""
-    import io
-
     extra = {
         "CONTENT_LENGTH": "",
         "HTTP_TRANSFER_ENCODING": "chunked",
@@ -241,3 +241,68 @@ def test_an_oversized_chunked_body_is_413(api_client):
         "detail": "Request body too large (limit 1000 bytes).",
         "code": "request_too_large",
     }
+
+
+class _BrokenChunks(io.BytesIO):
+    """gunicorn's body when the chunk framing is wrong or the client hangs up mid-body."""
+
+    def read(self, size=-1):
+        raise ValueError("Invalid chunk size: b'zz'")  # gunicorn raises its own ParseErrors
+
+    readline = read
+
+
+def test_a_malformed_chunked_body_is_400(api_client):
+    extra = {**_chunked(b""), "wsgi.input": _BrokenChunks()}
+
+    response = api_client.generic("POST", "/users/", b"", content_type="application/json", **extra)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Malformed chunked request body.", "code": "parse_error"}
+
+
+@pytest.mark.parametrize("codings", ["gzip, chunked", "deflate", "chunked, chunked"])
+def test_transfer_codings_other_than_chunked_are_501(api_client, codings):
+    extra = {**_chunked(b"{}"), "HTTP_TRANSFER_ENCODING": codings}
+
+    response = api_client.generic("POST", "/users/", b"", content_type="application/json", **extra)
+
+    assert response.status_code == 501
+    assert response.json() == {
+        "detail": "Only the chunked transfer coding is supported.",
+        "code": "not_implemented",
+    }
+
+
+@pytest.mark.django_db
+def test_a_chunked_get_is_not_read(api_client):
+    # Bodies are read only for methods that carry one: a stream that would fail is not touched.
+    extra = {**_chunked(b""), "wsgi.input": _BrokenChunks()}
+
+    response = api_client.generic("GET", "/plans/", b"", **extra)
+
+    assert response.status_code == 200
+
+
+def test_a_chunked_body_under_asgi_is_read_from_the_buffered_body():
+    from django.core.handlers.asgi import ASGIRequest
+
+    from platform_project.middleware import BodySizeLimitMiddleware
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/users/",
+        "query_string": b"",
+        "headers": [(b"transfer-encoding", b"chunked"), (b"content-type", b"application/json")],
+    }
+    request = ASGIRequest(scope, io.BytesIO(b'{"username": "ada"}'))
+    seen = {}
+
+    def view(request):
+        seen["length"] = request.META["CONTENT_LENGTH"]
+        seen["body"] = request.body
+        return None
+
+    assert BodySizeLimitMiddleware(view)(request) is None
+    assert seen == {"length": "19", "body": b'{"username": "ada"}'}
