@@ -7,6 +7,7 @@ request, so a settings override takes effect without a re-import.
 """
 
 import hashlib
+import ipaddress
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -19,16 +20,34 @@ class _LiveRateThrottle(SimpleRateThrottle):
         return super().get_rate()
 
 
+def client_network(address: str) -> str:
+    """The unit a client controls: an IPv4 address, or an IPv6 /64.
+
+    An IPv6 client is usually given a whole /64 and can send from any address in it; keyed on
+    the full address, it could dodge a per-address limit with a fresh address per request.
+    IPv4-mapped IPv6 addresses count as their IPv4 address. Anything else is kept as it is.
+    """
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class _ClientAddressThrottle(_LiveRateThrottle):
-    """Keyed on the client's address, every request counting."""
+    """Keyed on the client's address (its /64 for IPv6), every request counting."""
 
     def get_ident(self, request) -> str:
         # DRF trusts the whole X-Forwarded-For header unless NUM_PROXIES is set, which would let
         # any client pick a fresh "address" per attempt. Use the socket address unless the
         # deployment declared how many proxies sit in front of it.
         if api_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR") or ""
-        return super().get_ident(request)
+            return client_network(request.META.get("REMOTE_ADDR") or "")
+        return client_network(super().get_ident(request))
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -228,7 +228,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": env("THROTTLE_LOGIN_IP", default="30/min"),
         "login_username": env("THROTTLE_LOGIN_USERNAME", default="10/min"),
-        "signup_ip": env("THROTTLE_SIGNUP_IP", default="20/hour"),
+        "signup_ip": env("THROTTLE_SIGNUP_IP", default="100/hour"),
         "message_post": env("THROTTLE_MESSAGE_POST", default="60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -208,7 +208,7 @@ class TestSignupThrottle:
     def test_rate_comes_from_the_settings_scope(self, settings):
         rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 
-        assert SignupIPThrottle().get_rate() == rates["signup_ip"] == "20/hour"
+        assert SignupIPThrottle().get_rate() == rates["signup_ip"] == "100/hour"
 
     def test_per_client_address_and_nothing_is_created_once_throttled(
         self, api_client, signup_rate
@@ -262,3 +262,47 @@ class TestSignupThrottle:
 
         assert client.get("/users/me").status_code == 200
         assert client.get(f"/users/{user.pk}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.5", "203.0.113.5"),
+        ("", ""),
+        ("not-an-address", "not-an-address"),
+    ],
+)
+def test_clients_are_counted_by_ipv4_address_or_ipv6_64(address, network):
+    from accounts.throttles import client_network
+
+    assert client_network(address) == network
+
+
+class TestIPv6ClientsCannotRotateAddresses:
+    def test_signups_from_one_64_share_a_count(self, api_client, settings, monkeypatch):
+        monkeypatch.setattr(SignupIPThrottle, "timer", staticmethod(lambda: 1_000_000.0))
+        rest_framework = dict(settings.REST_FRAMEWORK)
+        rest_framework["DEFAULT_THROTTLE_RATES"] = {
+            **rest_framework["DEFAULT_THROTTLE_RATES"],
+            "signup_ip": "1/hour",
+        }
+        settings.REST_FRAMEWORK = rest_framework
+        first = api_client.post("/users/", signup_payload(), REMOTE_ADDR="2001:db8:1:2::1")
+
+        same_64 = api_client.post(
+            "/users/",
+            signup_payload(username="bob", email="bob@example.com"),
+            REMOTE_ADDR="2001:db8:1:2:dead:beef:0:7",
+        )
+        other_64 = api_client.post(
+            "/users/",
+            signup_payload(username="cy", email="cy@example.com"),
+            REMOTE_ADDR="2001:db8:1:3::1",
+        )
+
+        assert first.status_code == 201
+        assert same_64.status_code == 429
+        assert other_64.status_code == 201

@@ -163,3 +163,61 @@ def test_with_check_revoke_token_a_password_change_revokes_access_tokens(api_cli
     assert before.status_code == 200
     assert after.status_code == 401
     assert after.json()["code"] == "password_changed"
+
+
+def test_the_memo_stays_bounded_under_threads(monkeypatch):
+    import threading
+
+    from accounts import authentication
+
+    monkeypatch.setattr(authentication, "_VALIDATED_TOKENS_MAX", 50)
+    monkeypatch.setattr(authentication, "_validated_tokens", {})
+    tokens = [str(AccessToken()).encode() for _ in range(400)]
+    errors = []
+
+    def validate(chunk):
+        try:
+            for raw in chunk:
+                PlatformJWTAuthentication().get_validated_token(raw)
+        except Exception as error:  # any error is a failure of the memo
+            errors.append(error)
+
+    threads = [threading.Thread(target=validate, args=(tokens[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(authentication._validated_tokens) == 50
+
+
+def test_no_memo_when_a_token_class_checks_a_blacklist(monkeypatch):
+    from rest_framework_simplejwt.backends import TokenBackend
+    from rest_framework_simplejwt.settings import api_settings
+    from rest_framework_simplejwt.tokens import SlidingToken  # checks its blacklist
+
+    classes = [*api_settings.AUTH_TOKEN_CLASSES, SlidingToken]
+    monkeypatch.setattr(api_settings, "AUTH_TOKEN_CLASSES", classes)
+    decoded = []
+    original = TokenBackend.decode
+    monkeypatch.setattr(
+        TokenBackend, "decode", lambda self, *a, **k: decoded.append(1) or original(self, *a, **k)
+    )
+    raw = str(AccessToken.for_user(UserFactory())).encode()
+
+    for _ in range(3):
+        PlatformJWTAuthentication().get_validated_token(raw)
+
+    assert len(decoded) == 3
+
+
+def test_the_memo_is_emptied_when_the_jwt_settings_change(settings):
+    from accounts import authentication
+
+    PlatformJWTAuthentication().get_validated_token(str(AccessToken()).encode())
+    assert authentication._validated_tokens
+
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "another-key-" + "x" * 40}
+
+    assert authentication._validated_tokens == {}
