@@ -21,12 +21,17 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters live in the cache; each test starts with none.
+    # Throttle counters live in the cache, message pages in the process's page cache: each test
+    # starts with none (ids repeat from test to test, so a page could match a new test's key).
     from django.core.cache import cache
 
+    from chat.selectors import message_page_cache
+
     cache.clear()
+    message_page_cache.clear()
     yield
     cache.clear()
+    message_page_cache.clear()
 
 
 @pytest.fixture

@@ -32,6 +32,9 @@ class ChatChannel(models.Model):
     )
     name = models.CharField(max_length=200, blank=True)
     last_seq = models.PositiveIntegerField(default=0)
+    # Bumped whenever a message's visibility changes (hide, unhide). With `last_seq` it names
+    # one state of the channel's visible messages: message pages are cached under both.
+    visibility_version = models.PositiveIntegerField(default=0)
     last_activity_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -4,6 +4,8 @@ Everything a list shows is computed in SQL (annotations and correlated subquerie
 costs the same number of queries whatever the number of channels and messages.
 """
 
+import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -322,12 +324,55 @@ _message_pages = {
 _SEQ_MAX = 2**32
 
 
+class MessagePageCache:
+    """Message pages of this process, keyed by the state of the channel's visible messages.
+
+    Chat clients re-read the newest page of a channel all day. A channel's visible messages
+    change only when a message is posted (`last_seq` moves) or hidden or unhidden
+    (`visibility_version` moves), and both arrive with the channel row every message page reads
+    anyway to check the reader's entitlement. A page cached under (channel, last_seq,
+    visibility_version, page shape) therefore stays right until one of them moves, when the next
+    read asks for a new key: no invalidation messages, no shared cache to reach. Only the page's
+    rows are kept; who may read them is decided on every request. Entries live `ttl` seconds at
+    most (a sender's username changed by staff shows within that) and the oldest leave first.
+    """
+
+    def __init__(self, *, max_entries: int = 512, ttl: float = 30.0):
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self._entries: dict[tuple, tuple[float, tuple[dict, ...]]] = {}
+        self._lock = threading.Lock()  # gthread workers share it
+
+    def get(self, key: tuple) -> list[dict] | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return list(entry[1])
+
+    def put(self, key: tuple, rows: list[dict]) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+            while len(self._entries) >= self.max_entries:
+                del self._entries[next(iter(self._entries))]
+            self._entries[key] = (time.monotonic() + self.ttl, tuple(rows))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+message_page_cache = MessagePageCache()
+
+
 class ChannelMessageRows:
     """`channel_messages` for DRF's CursorPagination, which calls `order_by("-seq" | "seq")`,
     `filter(seq__lt=… | seq__gt=…)` and slices; the slice runs the matching prepared query.
 
     Building the page queryset and compiling it was ~1 ms of CPU of a message page. Tests hold
     every shape to the reference queryset, on SQLite and MariaDB.
+
+    `cached=True` serves pages from `message_page_cache`; the channel must then be the one just
+    read for this request (its `last_seq` and `visibility_version` name the cached state).
     """
 
     def __init__(
@@ -338,12 +383,14 @@ class ChannelMessageRows:
         lookup: str | None = None,
         position: int | None = None,
         using: str = DEFAULT_DB_ALIAS,
+        cached: bool = False,
     ):
-        self.channel_id = channel.pk
+        self.channel = channel
         self.descending = descending
         self.lookup = lookup
         self.position = position
         self.using = using
+        self.cached = cached
 
     def _copy(self, **changes) -> "ChannelMessageRows":
         values = {
@@ -351,9 +398,9 @@ class ChannelMessageRows:
             "lookup": self.lookup,
             "position": self.position,
             "using": self.using,
+            "cached": self.cached,
         }
-        copy = ChannelMessageRows(channel=ChatChannel(pk=self.channel_id), **{**values, **changes})
-        return copy
+        return ChannelMessageRows(channel=self.channel, **{**values, **changes})
 
     def order_by(self, *fields: str) -> "ChannelMessageRows":
         if fields not in (("-seq",), ("seq",)):
@@ -367,7 +414,29 @@ class ChannelMessageRows:
         return self._copy(lookup=key[5:], position=min(int(value), _SEQ_MAX))
 
     def __getitem__(self, page: slice) -> list[dict]:
-        values = {"channel_id": self.channel_id}
+        if not self.cached or not isinstance(page, slice):
+            return self._rows(page)
+        channel = self.channel
+        key = (
+            self.using,
+            channel.pk,
+            channel.last_seq,
+            channel.visibility_version,
+            self.descending,
+            self.lookup,
+            self.position,
+            page.start,
+            page.stop,
+            page.step,
+        )
+        rows = message_page_cache.get(key)
+        if rows is None:
+            rows = self._rows(page)
+            message_page_cache.put(key, rows)
+        return rows
+
+    def _rows(self, page: slice) -> list[dict]:
+        values = {"channel_id": self.channel.pk}
         if self.lookup:
             values["position"] = self.position
         return _message_pages[self.descending, self.lookup].rows_slice(self.using, page, **values)

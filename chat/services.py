@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -208,8 +209,13 @@ def channel_mark_read(
 
 @transaction.atomic
 def message_set_hidden(*, message: ChatMessage, hidden: bool, by: User | None) -> ChatMessage:
-    """Moderation: hide or unhide a message (hidden messages are not shown to members)."""
+    """Moderation: hide or unhide a message (hidden messages are not shown to members).
+
+    Bumps the channel's `visibility_version`, so no cached page shows the old state."""
     message.hidden_at = timezone.now() if hidden else None
     message.hidden_by = by if hidden else None
     message.save(update_fields=["hidden_at", "hidden_by"])
+    ChatChannel.objects.filter(pk=message.channel_id).update(
+        visibility_version=F("visibility_version") + 1
+    )
     return message

@@ -160,7 +160,8 @@ class ChannelMessageViewSet(GenericViewSet):
         },
     )
     def list(self, request, channel_id: int):
-        page = self.paginate_queryset(selectors.ChannelMessageRows(channel=self.get_object()))
+        rows = selectors.ChannelMessageRows(channel=self.get_object(), cached=True)
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

@@ -685,3 +685,69 @@ class TestMarkRead:
 
         assert response.status_code == 401
         assert response.json() == UNAUTHENTICATED
+
+
+# --- The message page cache ---------------------------------------------------------------------
+class TestMessagePageCache:
+    def _seqs(self, client, channel) -> list[int]:
+        response = client.get(f"/chat/channels/{channel.pk}")
+        assert response.status_code == 200
+        return [m["seq"] for m in response.json()["results"]]
+
+    def test_a_repeated_page_is_served_without_its_query(
+        self, course, client_for, django_assert_num_queries
+    ):
+        message_post(channel=course.channel, sender=course.professional, content="hello")
+        client = client_for(course.learner)
+        first = client.get(f"/chat/channels/{course.channel.pk}")
+
+        # The token's user and the channel with the reader's subscription: no page query.
+        with django_assert_num_queries(2):
+            again = client.get(f"/chat/channels/{course.channel.pk}")
+
+        assert again.json() == first.json()
+
+    def test_a_new_message_shows_at_once(self, course, client_for):
+        client = client_for(course.learner)
+        message_post(channel=course.channel, sender=course.professional, content="one")
+        assert self._seqs(client, course.channel) == [1]
+
+        message_post(channel=course.channel, sender=course.professional, content="two")
+
+        assert self._seqs(client, course.channel) == [2, 1]
+
+    def test_hiding_and_unhiding_show_at_once(self, course, client_for, staff_user):
+        client = client_for(course.learner)
+        posted = [
+            message_post(channel=course.channel, sender=course.professional, content=text)
+            for text in "abc"
+        ]
+        assert self._seqs(client, course.channel) == [3, 2, 1]
+
+        message_set_hidden(message=posted[1], hidden=True, by=staff_user)
+        hidden = self._seqs(client, course.channel)
+        message_set_hidden(message=posted[1], hidden=False, by=staff_user)
+        unhidden = self._seqs(client, course.channel)
+
+        assert hidden == [3, 1]
+        assert unhidden == [3, 2, 1]
+
+    def test_who_may_read_is_decided_on_every_request(self, course, client_for, user):
+        message_post(channel=course.channel, sender=course.professional, content="members only")
+        assert self._seqs(client_for(course.learner), course.channel) == [1]
+
+        stranger = client_for(user).get(f"/chat/channels/{course.channel.pk}")
+
+        assert stranger.status_code == 403
+        assert stranger.json() == CANNOT_READ
+
+    def test_pages_of_other_shapes_are_cached_apart(self, course, client_for):
+        messages_bulk_insert(course.channel, count=7, senders=[course.professional, course.learner])
+        client = client_for(course.learner)
+        small = client.get(f"/chat/channels/{course.channel.pk}?page_size=2").json()
+        full = client.get(f"/chat/channels/{course.channel.pk}").json()
+        deeper = client.get(small["next"]).json()
+
+        assert [m["seq"] for m in small["results"]] == [7, 6]
+        assert [m["seq"] for m in full["results"]] == [7, 6, 5, 4, 3, 2, 1]
+        assert [m["seq"] for m in deeper["results"]] == [5, 4]

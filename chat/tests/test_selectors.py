@@ -446,3 +446,48 @@ def test_prepared_channel_get_gives_the_reference_channel(course, staff_user):
     assert channel_get(channel_id=course.channel.pk, user=stranger).last_seq == 1
     with pytest.raises(NotFound):
         channel_get(channel_id=999_999_999, user=course.learner)
+
+
+def test_message_page_cache_entries_expire_and_stay_bounded(monkeypatch):
+    from chat import selectors
+    from chat.selectors import MessagePageCache
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock["now"])
+    cache = MessagePageCache(max_entries=2, ttl=30)
+    cache.put(("a",), [{"seq": 1}])
+    clock["now"] += 29.9
+    fresh = cache.get(("a",))
+    clock["now"] += 0.2
+    expired = cache.get(("a",))
+    cache.put(("b",), [{"seq": 2}])
+    cache.put(("c",), [{"seq": 3}])
+    cache.put(("d",), [{"seq": 4}])
+
+    assert fresh == [{"seq": 1}]
+    assert expired is None
+    assert (cache.get(("b",)), cache.get(("c",)), cache.get(("d",))) == (
+        None,
+        [{"seq": 3}],
+        [{"seq": 4}],
+    )
+
+
+def test_message_page_cache_hands_out_copies_of_the_page_list():
+    from chat.selectors import MessagePageCache
+
+    cache = MessagePageCache()
+    cache.put(("a",), [{"seq": 1}, {"seq": 2}])
+    first = cache.get(("a",))
+    first.reverse()  # the paginator reverses pages read backwards
+
+    assert cache.get(("a",)) == [{"seq": 1}, {"seq": 2}]
+
+
+def test_hiding_a_message_moves_the_channel_visibility_version(course, staff_user):
+    message = message_post(channel=course.channel, sender=course.professional, content="x")
+
+    message_set_hidden(message=message, hidden=True, by=staff_user)
+    message_set_hidden(message=message, hidden=False, by=staff_user)
+
+    assert ChatChannel.objects.get(pk=course.channel.pk).visibility_version == 2
