@@ -334,31 +334,51 @@ class MessagePageCache:
     visibility_version, page shape) therefore stays right until one of them moves, when the next
     read asks for a new key: no invalidation messages, no shared cache to reach. Only the page's
     rows are kept; who may read them is decided on every request. Entries live `ttl` seconds at
-    most (a sender's username changed by staff shows within that) and the oldest leave first.
+    most (a sender's username changed by staff shows within that) and the oldest leave first
+    when the pages' estimated size passes `max_bytes` (messages run to 5,000 characters and a
+    page to 200 of them) or their number passes `max_entries`.
     """
 
-    def __init__(self, *, max_entries: int = 512, ttl: float = 30.0):
+    ROW_OVERHEAD_BYTES = 400  # a row's dict and its other values, roughly
+
+    def __init__(
+        self, *, max_entries: int = 512, max_bytes: int = 16 * 1024 * 1024, ttl: float = 30.0
+    ):
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.ttl = ttl
-        self._entries: dict[tuple, tuple[float, tuple[dict, ...]]] = {}
+        self._entries: dict[tuple, tuple[float, int, tuple[dict, ...]]] = {}
+        self._bytes = 0
         self._lock = threading.Lock()  # gthread workers share it
 
     def get(self, key: tuple) -> list[dict] | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] <= time.monotonic():
             return None
-        return list(entry[1])
+        return list(entry[2])
 
     def put(self, key: tuple, rows: list[dict]) -> None:
+        size = sum(len(row["content"]) + self.ROW_OVERHEAD_BYTES for row in rows)
+        if size > self.max_bytes:
+            return
         with self._lock:
-            self._entries.pop(key, None)
-            while len(self._entries) >= self.max_entries:
-                del self._entries[next(iter(self._entries))]
-            self._entries[key] = (time.monotonic() + self.ttl, tuple(rows))
+            self._drop(key)
+            while self._entries and (
+                len(self._entries) >= self.max_entries or self._bytes + size > self.max_bytes
+            ):
+                self._drop(next(iter(self._entries)))
+            self._entries[key] = (time.monotonic() + self.ttl, size, tuple(rows))
+            self._bytes += size
+
+    def _drop(self, key: tuple) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry[1]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
 
 message_page_cache = MessagePageCache()

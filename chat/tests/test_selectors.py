@@ -455,21 +455,21 @@ def test_message_page_cache_entries_expire_and_stay_bounded(monkeypatch):
     clock = {"now": 1000.0}
     monkeypatch.setattr(selectors.time, "monotonic", lambda: clock["now"])
     cache = MessagePageCache(max_entries=2, ttl=30)
-    cache.put(("a",), [{"seq": 1}])
+    cache.put(("a",), [{"seq": 1, "content": "x"}])
     clock["now"] += 29.9
     fresh = cache.get(("a",))
     clock["now"] += 0.2
     expired = cache.get(("a",))
-    cache.put(("b",), [{"seq": 2}])
-    cache.put(("c",), [{"seq": 3}])
-    cache.put(("d",), [{"seq": 4}])
+    cache.put(("b",), [{"seq": 2, "content": "x"}])
+    cache.put(("c",), [{"seq": 3, "content": "x"}])
+    cache.put(("d",), [{"seq": 4, "content": "x"}])
 
-    assert fresh == [{"seq": 1}]
+    assert fresh == [{"seq": 1, "content": "x"}]
     assert expired is None
     assert (cache.get(("b",)), cache.get(("c",)), cache.get(("d",))) == (
         None,
-        [{"seq": 3}],
-        [{"seq": 4}],
+        [{"seq": 3, "content": "x"}],
+        [{"seq": 4, "content": "x"}],
     )
 
 
@@ -477,11 +477,26 @@ def test_message_page_cache_hands_out_copies_of_the_page_list():
     from chat.selectors import MessagePageCache
 
     cache = MessagePageCache()
-    cache.put(("a",), [{"seq": 1}, {"seq": 2}])
+    cache.put(("a",), [{"seq": 1, "content": "x"}, {"seq": 2, "content": "y"}])
     first = cache.get(("a",))
     first.reverse()  # the paginator reverses pages read backwards
 
-    assert cache.get(("a",)) == [{"seq": 1}, {"seq": 2}]
+    assert [row["seq"] for row in cache.get(("a",))] == [1, 2]
+
+
+def test_message_page_cache_keeps_to_its_byte_budget():
+    from chat.selectors import MessagePageCache
+
+    overhead = MessagePageCache.ROW_OVERHEAD_BYTES
+    cache = MessagePageCache(max_bytes=3 * (1000 + overhead))
+    page = [{"seq": 1, "content": "m" * 1000}]
+    for key in "abcd":
+        cache.put((key,), page)
+    cache.put(("huge",), [{"seq": 1, "content": "m" * 10_000}])  # alone over the budget
+
+    assert [cache.get((key,)) is not None for key in "abcd"] == [False, True, True, True]
+    assert cache.get(("huge",)) is None
+    assert cache._bytes == 3 * (1000 + overhead)
 
 
 def test_hiding_a_message_moves_the_channel_visibility_version(course, staff_user):
