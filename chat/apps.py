@@ -6,6 +6,9 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self) -> None:
+        from django.conf import settings
+        from django.db.models.signals import pre_delete
+
         from chat import receivers
         from chat.selectors_registry import course_channel_id
         from subscriptions.selectors import register_subscription_annotation
@@ -13,6 +16,11 @@ class ChatConfig(AppConfig):
 
         subscription_activated.connect(
             receivers.open_course_channel, dispatch_uid="chat.open_course_channel"
+        )
+        pre_delete.connect(
+            receivers.forget_pages_of_deleted_sender,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="chat.forget_pages_of_deleted_sender",
         )
         # Subscription rows shown by the API carry the id of their plan's course channel.
         register_subscription_annotation("channel_id", course_channel_id)

@@ -4,6 +4,7 @@ Everything a list shows is computed in SQL (annotations and correlated subquerie
 costs the same number of queries whatever the number of channels and messages.
 """
 
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -339,7 +340,7 @@ class MessagePageCache:
     page to 200 of them) or their number passes `max_entries`.
     """
 
-    ROW_OVERHEAD_BYTES = 400  # a row's dict and its other values, roughly
+    ROW_OVERHEAD_BYTES = 600  # a row's dict and its other values, roughly
 
     def __init__(
         self, *, max_entries: int = 512, max_bytes: int = 16 * 1024 * 1024, ttl: float = 30.0
@@ -358,7 +359,8 @@ class MessagePageCache:
         return list(entry[2])
 
     def put(self, key: tuple, rows: list[dict]) -> None:
-        size = sum(len(row["content"]) + self.ROW_OVERHEAD_BYTES for row in rows)
+        # getsizeof: text outside Latin-1 takes 2 or 4 bytes a character.
+        size = sum(sys.getsizeof(row["content"]) + self.ROW_OVERHEAD_BYTES for row in rows)
         if size > self.max_bytes:
             return
         with self._lock:

@@ -207,15 +207,25 @@ def channel_mark_read(
     return ReadState(channel_id=channel.pk, last_read_seq=last_read_seq, unread_count=unread_count)
 
 
+def channels_touch_visibility(*, channel_id: int | None = None, sender_id: int | None = None):
+    """Bump `visibility_version` of one channel, or of every channel with a message by
+    `sender_id`: their visible messages are about to change, so no cached page may outlive it."""
+    if channel_id is not None:
+        channels = ChatChannel.objects.filter(pk=channel_id)
+    else:
+        senders_channels = ChatMessage.objects.filter(sender_id=sender_id).values("channel_id")
+        channels = ChatChannel.objects.filter(pk__in=senders_channels)
+    channels.update(visibility_version=F("visibility_version") + 1)
+
+
 @transaction.atomic
 def message_set_hidden(*, message: ChatMessage, hidden: bool, by: User | None) -> ChatMessage:
     """Moderation: hide or unhide a message (hidden messages are not shown to members).
 
-    Bumps the channel's `visibility_version`, so no cached page shows the old state."""
+    Bumps the channel's `visibility_version`, so no cached page shows the old state. The channel
+    row is written (locked) first, as posting does, so hides and posts lock in one order."""
+    channels_touch_visibility(channel_id=message.channel_id)
     message.hidden_at = timezone.now() if hidden else None
     message.hidden_by = by if hidden else None
     message.save(update_fields=["hidden_at", "hidden_by"])
-    ChatChannel.objects.filter(pk=message.channel_id).update(
-        visibility_version=F("visibility_version") + 1
-    )
     return message

@@ -751,3 +751,17 @@ class TestMessagePageCache:
         assert [m["seq"] for m in small["results"]] == [7, 6]
         assert [m["seq"] for m in full["results"]] == [7, 6, 5, 4, 3, 2, 1]
         assert [m["seq"] for m in deeper["results"]] == [5, 4]
+
+    def test_messages_of_a_deleted_account_disappear_at_once(self, client_for):
+        reader, writer = UserFactory.create_batch(2)
+        direct = ChatChannel.objects.create(channel_type="direct_message", name="Two of us")
+        MembershipFactory(channel=direct, user=reader)
+        MembershipFactory(channel=direct, user=writer)
+        message_post(channel=direct, sender=reader, content="hi")
+        message_post(channel=direct, sender=writer, content="spam")
+        client = client_for(reader)
+        assert self._seqs(client, direct) == [2, 1]
+
+        writer.delete()  # cascades to the writer's messages, past the services
+
+        assert self._seqs(client, direct) == [1]

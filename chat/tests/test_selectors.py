@@ -485,10 +485,12 @@ def test_message_page_cache_hands_out_copies_of_the_page_list():
 
 
 def test_message_page_cache_keeps_to_its_byte_budget():
+    import sys
+
     from chat.selectors import MessagePageCache
 
-    overhead = MessagePageCache.ROW_OVERHEAD_BYTES
-    cache = MessagePageCache(max_bytes=3 * (1000 + overhead))
+    row_size = sys.getsizeof("m" * 1000) + MessagePageCache.ROW_OVERHEAD_BYTES
+    cache = MessagePageCache(max_bytes=3 * row_size)
     page = [{"seq": 1, "content": "m" * 1000}]
     for key in "abcd":
         cache.put((key,), page)
@@ -496,7 +498,9 @@ def test_message_page_cache_keeps_to_its_byte_budget():
 
     assert [cache.get((key,)) is not None for key in "abcd"] == [False, True, True, True]
     assert cache.get(("huge",)) is None
-    assert cache._bytes == 3 * (1000 + overhead)
+    assert cache._bytes == 3 * row_size
+    # Characters beyond Latin-1 count at their real size (4 bytes for an emoji).
+    assert sys.getsizeof("🙂" * 1000) > 4000
 
 
 def test_hiding_a_message_moves_the_channel_visibility_version(course, staff_user):
