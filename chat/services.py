@@ -207,7 +207,9 @@ def channel_mark_read(
     return ReadState(channel_id=channel.pk, last_read_seq=last_read_seq, unread_count=unread_count)
 
 
-def channels_touch_visibility(*, channel_id: int | None = None, sender_id: int | None = None):
+def channels_touch_visibility(
+    *, channel_id: int | None = None, sender_id: int | None = None
+) -> None:
     """Bump `visibility_version` of one channel, or of every channel with a message by
     `sender_id`: their visible messages are about to change, so no cached page may outlive it."""
     if channel_id is not None:
