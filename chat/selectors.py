@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
 from platform_project.errors import NotFound
-from platform_project.prepared import PreparedQuery
+from platform_project.prepared import PreparedPage, PreparedQuery
 from subscriptions.entitlements import entitled_expression, plan_subscription_annotations
 
 
@@ -153,7 +153,7 @@ _channel_count = PreparedQuery(
 )
 
 
-class ChannelListRows:
+class ChannelListRows(PreparedPage):
     """`channel_list_for_user` for a paginator: `count()` and slicing run it prepared.
 
     Slices answer lists of the same dict rows the reference queryset yields (tests compare the
@@ -161,17 +161,12 @@ class ChannelListRows:
     """
 
     def __init__(self, *, user: User, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS):
-        self.user_id = user.pk
-        self.now = now
-        self.using = using
-
-    def count(self) -> int:
-        rows = _channel_count.rows(self.using, user_id=self.user_id)
-        return rows[0]["n"] if rows else 0
-
-    def __getitem__(self, page: slice) -> list[dict]:
-        return _channel_list.rows_slice(
-            self.using, page, user_id=self.user_id, now=self.now or timezone.now()
+        super().__init__(
+            _channel_list,
+            _channel_count,
+            using=using,
+            user_id=user.pk,
+            now=now or timezone.now(),
         )
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 
 
@@ -160,3 +160,33 @@ class PreparedQuery:
                 setattr(instance, name, row[position])
             result.append(instance)
         return result
+
+
+class PreparedPage:
+    """A prepared query and its prepared count for Django's Paginator (and DRF's page number
+    pagination): `count()` and plain slices, with one set of call values for both.
+
+    `count` must answer one row with the count as `n`, or no row for none (a grouped count).
+    It receives the values its own stand-ins name; the page query receives all of them.
+    """
+
+    def __init__(
+        self,
+        page: PreparedQuery,
+        count: PreparedQuery,
+        *,
+        using: str = DEFAULT_DB_ALIAS,
+        **values: Any,
+    ):
+        self._page = page
+        self._count = count
+        self.using = using
+        self.values = values
+
+    def count(self) -> int:
+        values = {name: self.values[name] for name in self._count.stand_ins}
+        rows = self._count.rows(self.using, **values)
+        return rows[0]["n"] if rows else 0
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        return self._page.rows_slice(self.using, page, **self.values)

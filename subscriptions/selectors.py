@@ -6,7 +6,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import Expression
 
-from platform_project.prepared import PreparedQuery
+from platform_project.prepared import PreparedPage, PreparedQuery
 from subscriptions.models import Payment, Professional, ProfessionalPlan, Subscription
 
 # Apps that depend on subscriptions may add read-only columns to subscription rows without this
@@ -74,19 +74,12 @@ _catalogue_count = PreparedQuery(
 )
 
 
-class PlanCatalogueRows:
+class PlanCatalogueRows(PreparedPage):
     """`plan_catalogue()` in its default order for a paginator: `count()` and slicing run it
     prepared, answering the reference queryset's dict rows (tests compare the two)."""
 
     def __init__(self, *, using: str = DEFAULT_DB_ALIAS):
-        self.using = using
-
-    def count(self) -> int:
-        rows = _catalogue_count.rows(self.using)
-        return rows[0]["n"] if rows else 0
-
-    def __getitem__(self, page: slice) -> list[dict]:
-        return _catalogue_page.rows_slice(self.using, page)
+        super().__init__(_catalogue_page, _catalogue_count, using=using)
 
 
 def plan_for_owner_action(*, plan_id: int) -> ProfessionalPlan | None:
