@@ -46,25 +46,26 @@ def api_exception_handler(exc, context):
     return response
 
 
+def json_error(status: int, detail: str, code: str) -> JsonResponse:
+    """An error answered outside DRF (Django's handlers, middleware) in the API's JSON shape."""
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
 def json_page_not_found(request, exception=None):
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return json_error(404, "Not found.", "not_found")
 
 
 def json_server_error(request):
-    return JsonResponse({"detail": "A server error occurred.", "code": "server_error"}, status=500)
+    return json_error(500, "A server error occurred.", "server_error")
 
 
 def json_bad_request(request, exception=None):
-    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return json_error(400, "Bad request.", "bad_request")
 
 
 def json_permission_denied(request, exception=None):
-    return JsonResponse(
-        {
-            "detail": "You do not have permission to perform this action.",
-            "code": "permission_denied",
-        },
-        status=403,
+    return json_error(
+        403, "You do not have permission to perform this action.", "permission_denied"
     )
 
 
@@ -78,12 +79,8 @@ def safe_methods_only(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
-            response = JsonResponse(
-                {
-                    "detail": f'Method "{request.method}" not allowed.',
-                    "code": "method_not_allowed",
-                },
-                status=405,
+            response = json_error(
+                405, f'Method "{request.method}" not allowed.', "method_not_allowed"
             )
             response["Allow"] = "GET, HEAD"
             return response

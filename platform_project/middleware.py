@@ -8,6 +8,8 @@ from django.db import connections
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
+from platform_project.exceptions import json_error
+
 logger = logging.getLogger(__name__)
 
 
@@ -39,14 +41,7 @@ class OptionalTrailingSlashMiddleware:
 
 
 def _too_large(limit: int) -> JsonResponse:
-    return JsonResponse(
-        {"detail": f"Request body too large (limit {limit} bytes).", "code": "request_too_large"},
-        status=413,
-    )
-
-
-def _error(status: int, detail: str, code: str) -> JsonResponse:
-    return JsonResponse({"detail": detail, "code": code}, status=status)
+    return json_error(413, f"Request body too large (limit {limit} bytes).", "request_too_large")
 
 
 class BodySizeLimitMiddleware:
@@ -78,7 +73,7 @@ class BodySizeLimitMiddleware:
         codings = meta.get("HTTP_TRANSFER_ENCODING", "")
         if codings and not meta.get("CONTENT_LENGTH"):
             if [c.strip() for c in codings.lower().split(",")] != ["chunked"]:
-                return _error(
+                return json_error(
                     501, "Only the chunked transfer coding is supported.", "not_implemented"
                 )
             if request.method in self.BODY_METHODS:
@@ -100,14 +95,14 @@ class BodySizeLimitMiddleware:
         elif request.META.get("wsgi.input_terminated"):
             stream = request.META["wsgi.input"]
         else:
-            return _error(
+            return json_error(
                 411, "A request body needs a Content-Length header here.", "length_required"
             )
         try:
             body = stream.read(limit + 1 if limit is not None else -1)
         except Exception as exc:  # the server's own chunk-decoding errors; the client's fault
             logger.warning("Malformed chunked request body: %s", exc.__class__.__name__)
-            return _error(400, "Malformed chunked request body.", "parse_error")
+            return json_error(400, "Malformed chunked request body.", "parse_error")
         if limit is not None and len(body) > limit:
             return _too_large(limit)
         request.META["CONTENT_LENGTH"] = str(len(body))
