@@ -101,3 +101,11 @@ def responses_seen(monkeypatch) -> list:
     for response in seen:
         assert_no_password_material(response.content.decode("utf-8", errors="replace"))
         assert_no_password_material(repr(sorted(response.headers.items())))
+
+
+def explain(sql: str, params=()) -> list[dict]:
+    """EXPLAIN a statement on the default database: its plan rows as dicts (MySQL/MariaDB)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

@@ -21,6 +21,7 @@ from chat.selectors import (
 from chat.services import channel_entitlement, message_post, message_set_hidden
 from chat.tests.conftest import course_channel, subscribe
 from chat.tests.factories import MembershipFactory, messages_bulk_insert
+from conftest import explain
 from platform_project.errors import NotFound
 from subscriptions.models import Subscription
 from subscriptions.services import subscription_cancel
@@ -238,13 +239,6 @@ def test_membership_read_state_of_a_non_member_is_zero(course, user):
     assert membership_read_state(channel_id=course.channel.pk, user_id=user.pk) == (0, 0)
 
 
-def _explain(sql: str) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {sql}")
-        columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)  # ANALYZE TABLE commits implicitly
 def test_mysql_message_pages_read_the_channel_seq_key_without_filesort(client_for):
@@ -273,7 +267,7 @@ def test_mysql_message_pages_read_the_channel_seq_key_without_filesort(client_fo
         for query in [*first_page.captured_queries, *deep_page.captured_queries]
         if query["sql"].startswith("SELECT") and "FROM `chat_messages`" in query["sql"]
     ]
-    plans = [_explain(sql) for sql in page_sqls]
+    plans = [explain(sql) for sql in page_sqls]
     for sql, plan_rows in zip(page_sqls, plans, strict=True):
         print(sql)  # kept for the issue note (pytest -s)
         for row in plan_rows:

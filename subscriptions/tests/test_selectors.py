@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from conftest import explain
 from subscriptions.models import ProfessionalPlan
 from subscriptions.selectors import PlanCatalogueRows, plan_catalogue
 from subscriptions.tests.factories import PlanFactory, ProfessionalFactory
@@ -61,13 +62,6 @@ def test_prepared_catalogue_gives_the_reference_rows_and_count():
         assert rows[low:high] == list(reference[low:high]), (low, high)
 
 
-def _explain(sql: str, params) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {sql}", params)
-        columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)  # ANALYZE TABLE commits implicitly
 def test_mysql_catalogue_pages_walk_an_index_without_sorting():
@@ -87,7 +81,7 @@ def test_mysql_catalogue_pages_walk_an_index_without_sorting():
     ]:
         # Act
         sql, params = plan_catalogue().order_by(*ordering)[:21].query.sql_with_params()
-        plan_rows = _explain(sql, params)
+        plan_rows = explain(sql, params)
 
         # Assert: plans in index order, each professional checked by primary key.
         plans, professional = plan_rows
