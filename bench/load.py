@@ -79,19 +79,12 @@ def server_env(db_url: str, port: int, workdir: Path, workers: str | None) -> di
 
 
 def recreate_database(db_url: str) -> None:
-    import MySQLdb
+    from run import mysql_connect  # bench/run.py, beside this script
 
-    url = urlparse(db_url)
-    name = url.path.lstrip("/")
+    name = urlparse(db_url).path.lstrip("/")
     if not name.startswith("lp_ops"):
         raise SystemExit(f"refusing to drop {name!r}: the load test only recreates lp_ops* names")
-    conn = MySQLdb.connect(
-        host=url.hostname or "127.0.0.1",
-        port=url.port or 3306,
-        user=url.username or "root",
-        password=url.password or "",
-        connect_timeout=5,
-    )
+    conn = mysql_connect(db_url, with_database=False, connect_timeout=5)
     try:
         cursor = conn.cursor()
         cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")

@@ -116,17 +116,26 @@ def database_url(size: str) -> str:
     return f"mysql://root:@127.0.0.1:3306/{name}"
 
 
-def create_database(url: str) -> None:
+def mysql_connect(url: str, *, with_database: bool = True, **options):
+    """A mysqlclient connection to the server of a mysql:// URL, in its database unless
+    `with_database` is False (to create or drop it); `options` go to MySQLdb.connect."""
     import MySQLdb
 
     parts = urlparse(url)
-    conn = MySQLdb.connect(
+    if with_database:
+        options["database"] = parts.path.lstrip("/")
+    return MySQLdb.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 3306,
         user=parts.username or "root",
         password=parts.password or "",
+        **options,
     )
-    name = parts.path.lstrip("/")
+
+
+def create_database(url: str) -> None:
+    conn = mysql_connect(url, with_database=False)
+    name = urlparse(url).path.lstrip("/")
     conn.cursor().execute(
         f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
     )
@@ -299,37 +308,39 @@ def run_wrk(wrk: str, url: str, lines: list[str], seconds: float, connections: i
     }
 
 
-def _cpu_seconds(pids: list[int], reaper: int | None = None) -> float:
-    """utime + stime of these processes, from /proc (0 for any that has gone), plus the CPU of
-    `reaper`'s children that have exited and been reaped (cutime + cstime): gunicorn recycles
-    workers (max_requests), and a recycled worker's CPU moves from its own entry to its
-    master's children total, so the sum stays continuous."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        if pid == reaper:
-            total += int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16 and 17)
-    return total / ticks
+def _proc_stat(pid: int | str) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (field 3 on), or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
-def _group_pids(pgid: int) -> list[int]:
-    pids = []
+def _cpu_ticks(fields: list[str], *, reaped_children: bool = False) -> int:
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16 and 17)
+    return ticks
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes, from /proc (0 for any that has gone)."""
+    stats = (_proc_stat(pid) for pid in pids)
+    return sum(_cpu_ticks(fields) for fields in stats if fields) / os.sysconf("SC_CLK_TCK")
+
+
+def _group_cpu_seconds(pgid: int) -> float:
+    """CPU of the process group led by `pgid`, in one pass over /proc: its live members, plus the
+    leader's reaped children (cutime + cstime). gunicorn recycles workers (max_requests), and a
+    recycled worker's CPU moves from its own entry to its master's children total, so the sum
+    stays continuous."""
+    ticks = 0
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid:  # pgrp (field 5)
-                pids.append(int(entry))
-    return pids
+        fields = _proc_stat(entry) if entry.isdigit() else None
+        if fields and int(fields[2]) == pgid:  # pgrp (field 5)
+            ticks += _cpu_ticks(fields, reaped_children=int(entry) == pgid)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class CpuMeter:
@@ -346,7 +357,7 @@ class CpuMeter:
     def read(self) -> tuple[float, float, float]:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return (
-            _cpu_seconds(_group_pids(self.server_pgid), reaper=self.server_pgid),
+            _group_cpu_seconds(self.server_pgid),
             _cpu_seconds(self.db_pids),
             children.ru_utime + children.ru_stime,
         )
@@ -354,17 +365,7 @@ class CpuMeter:
 
 def sql_loop(url: str, sql: str, seconds: float) -> dict:
     """The message page's SQL, back to back over one mysqlclient connection."""
-    import MySQLdb
-
-    parts = urlparse(url)
-    conn = MySQLdb.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-        database=parts.path.lstrip("/"),
-        charset="utf8mb4",
-    )
+    conn = mysql_connect(url, charset="utf8mb4")
     cursor = conn.cursor()
     times = []
     deadline = time.perf_counter() + seconds
