@@ -1,7 +1,44 @@
+from django.core.paginator import Paginator
 from rest_framework import pagination
+
+from platform_project.prepared import PreparedPage
+
+
+class CountingPaginator(Paginator):
+    """Django's Paginator that takes a prepared page and its count from one statement.
+
+    Django asks for the count first (to validate the page number), then for the slice: two
+    round trips. With a `PreparedPage` and no orphans, a page number that can be valid is
+    fetched at once with its count (`PreparedPage.slice_with_count`); a slice that comes back
+    empty is an empty first page (count 0) or a page past the end, which Django's own path then
+    reports with its usual errors. Anything else goes through Django's path unchanged.
+    """
+
+    def page(self, number):
+        if (
+            not isinstance(self.object_list, PreparedPage)
+            or self.orphans
+            or "count" in self.__dict__  # already counted (e.g. DRF's page=last)
+            or not isinstance(number, int | str)
+            # Plain ASCII digits ("²" is a digit to str.isdigit, not to int()); past nine
+            # digits, Django's validation answers without a query (and no OFFSET overflows).
+            or not (str(number).isascii() and str(number).isdigit() and len(str(number)) <= 9)
+            or int(number) < 1
+        ):
+            return super().page(number)
+        number = int(number)
+        bottom = (number - 1) * self.per_page
+        rows, total = self.object_list.slice_with_count(bottom, bottom + self.per_page)
+        if total is None:
+            if number > 1 or not self.allow_empty_first_page:
+                return super().page(number)  # past the end: Django's EmptyPage
+            total = 0
+        self.__dict__["count"] = total  # Paginator.count is a cached_property
+        return self._get_page(rows, number, self)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    django_paginator_class = CountingPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, Subquery
 
 
 @dataclass(frozen=True)
@@ -162,12 +162,21 @@ class PreparedQuery:
         return result
 
 
+# The count's column in the combined page query (see PreparedPage.slice_with_count).
+_PAGE_TOTAL = "prepared_page_total"
+
+
 class PreparedPage:
     """A prepared query and its prepared count for Django's Paginator (and DRF's page number
     pagination): `count()` and plain slices, with one set of call values for both.
 
     `count` must answer one row with the count as `n`, or no row for none (a grouped count).
     It receives the values its own stand-ins name; the page query receives all of them.
+
+    `slice_with_count` answers a page and the count from one statement: the page query with the
+    count as an uncorrelated scalar subquery, which the database evaluates once. That saves a
+    round trip on every page request (the count and the page also come from one snapshot);
+    `CountingPaginator` uses it.
     """
 
     def __init__(
@@ -183,10 +192,47 @@ class PreparedPage:
         self.using = using
         self.values = values
 
+    def _count_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {name: values[name] for name in self._count.stand_ins}
+
     def count(self) -> int:
-        values = {name: self.values[name] for name in self._count.stand_ins}
-        rows = self._count.rows(self.using, **values)
+        rows = self._count.rows(self.using, **self._count_values(self.values))
         return rows[0]["n"] if rows else 0
 
     def __getitem__(self, page: slice) -> list[dict]:
         return self._page.rows_slice(self.using, page, **self.values)
+
+    def slice_with_count(self, start: int, stop: int) -> tuple[list[dict], int | None]:
+        """Rows `[start:stop]` and the count; the count is None when the slice is empty (no
+        row carried it: the caller asks `count()` if it needs one)."""
+        rows = _page_with_count(self._page, self._count).rows_slice(
+            self.using, slice(start, stop), **self.values
+        )
+        if not rows:
+            return [], None
+        total = rows[0][_PAGE_TOTAL]
+        for row in rows:
+            del row[_PAGE_TOTAL]
+        return rows, total
+
+
+_pages_with_count: dict[tuple[int, int], PreparedQuery] = {}
+
+
+def _page_with_count(page: PreparedQuery, count: PreparedQuery) -> PreparedQuery:
+    """The page query with the count query as a column, prepared once per pair."""
+    key = (id(page), id(count))
+    combined = _pages_with_count.get(key)
+    if combined is None:
+        missing = set(count.stand_ins) - set(page.stand_ins)
+        if missing:
+            raise RuntimeError(f"prepared page: the count's stand-ins {missing} are not the page's")
+
+        def build(**values: Any) -> QuerySet:
+            counted = count.build(**{name: values[name] for name in count.stand_ins})
+            return page.build(**values).annotate(**{_PAGE_TOTAL: Subquery(counted.values("n"))})
+
+        # Both queries live as long as the process (module-level prepared queries), so their ids
+        # stay theirs.
+        combined = _pages_with_count[key] = PreparedQuery(build, **page.stand_ins)
+    return combined

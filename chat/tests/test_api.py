@@ -260,9 +260,9 @@ class TestChannelList:
             ChatMessage.objects.filter(channel=channel, seq=5).update(hidden_at=timezone.now())
         client = client_for(user)
 
-        # Act / Assert: auth user, count, page, last messages (was 6 with the request
-        # transaction's savepoint pair; API reads run outside it: NonAtomicApiReadsMiddleware).
-        with django_assert_num_queries(4):
+        # Act / Assert: auth user, page with its count (CountingPaginator), last messages (was 6
+        # with the request transaction's savepoint pair; API reads run outside it).
+        with django_assert_num_queries(3):
             response = client.get(f"/chat/users/{user.pk}/channels")
 
         assert response.status_code == 200

@@ -354,6 +354,12 @@ def test_prepared_channel_list_gives_the_reference_rows_on_a_matrix(course, staf
             assert prepared.count() == reference.count(), user
             for low, high in [(0, 2), (1, 3), (2, 4), (0, 0), (1, 1)]:
                 assert prepared[low:high] == list(reference[low:high]), (user, low, high)
+                # The page and its count from one statement (CountingPaginator).
+                page = list(reference[low:high])
+                assert prepared.slice_with_count(low, high) == (
+                    page,
+                    reference.count() if page else None,
+                ), (user, low, high)
 
         # Both agree with the Python entitlement rule and the read state, row by row.
         for row in ChannelListRows(user=user)[0:100]:

@@ -60,6 +60,8 @@ def test_prepared_catalogue_gives_the_reference_rows_and_count():
     assert rows.count() == reference.count() == 6
     for low, high in [(0, 20), (0, 2), (2, 4), (5, 7), (6, 8), (0, 0), (2, 2)]:
         assert rows[low:high] == list(reference[low:high]), (low, high)
+        page = list(reference[low:high])
+        assert rows.slice_with_count(low, high) == (page, 6 if page else None), (low, high)
 
 
 @pytest.mark.mysql
