@@ -15,7 +15,8 @@
 4. Audits the database: no 5xx and no unexpected status; no duplicate subscription, payment,
    membership or course channel; every subscriber a member; every message that got a 201 is
    there exactly once with its channel, sender and text, and nothing else was posted; every
-   channel's `seq` runs 1..last_seq without gaps.
+   channel's `seq` runs 1..last_seq without gaps, and its `last_message` is its newest
+   visible message.
 
 Exit status 0 only if every check passed. Prints one line of JSON figures at the end.
 """
@@ -310,9 +311,10 @@ async def drive(base_url: str, concurrency: int, duration: float, plan_ids: list
 
 
 def audit(stats: Stats) -> list[str]:
-    from django.db.models import Count, Max
+    from django.db.models import Count, F, Max, Subquery
 
     from chat.models import ChannelMembership, ChatChannel, ChatMessage
+    from chat.selectors import newest_visible_message_id
     from subscriptions.models import Payment, Subscription
 
     problems = []
@@ -385,6 +387,15 @@ def audit(stats: Stats) -> list[str]:
                 f"channel {channel.pk}: {channel.n} messages, {channel.distinct} distinct seq, "
                 f"max seq {channel.top}, last_seq {channel.last_seq}"
             )
+    # Every channel's kept newest message is the newest visible one.
+    stale = list(
+        ChatChannel.objects.annotate(newest=Subquery(newest_visible_message_id(channel_ref="pk")))
+        .exclude(last_message_id=F("newest"))
+        .exclude(last_message__isnull=True, newest__isnull=True)
+        .values_list("pk", "last_message_id", "newest")[:5]
+    )
+    if stale:
+        problems.append(f"channels whose last_message is not the newest visible: {stale}")
     return problems
 
 

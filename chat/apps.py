@@ -7,7 +7,7 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
-        from django.db.models.signals import pre_delete
+        from django.db.models.signals import post_delete, pre_delete
 
         from chat import receivers
         from chat.selectors_registry import course_channel_id
@@ -21,6 +21,11 @@ class ChatConfig(AppConfig):
             receivers.forget_pages_of_deleted_sender,
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="chat.forget_pages_of_deleted_sender",
+        )
+        post_delete.connect(
+            receivers.refresh_channels_of_deleted_sender,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="chat.refresh_channels_of_deleted_sender",
         )
         # Subscription rows shown by the API carry the id of their plan's course channel.
         register_subscription_annotation("channel_id", course_channel_id)

@@ -36,6 +36,22 @@ class ChatChannel(models.Model):
     # one state of the channel's visible messages: message pages are cached under both.
     visibility_version = models.PositiveIntegerField(default=0)
     last_activity_at = models.DateTimeField(default=timezone.now)
+    # The newest visible message, or None (no message yet, or all hidden). Kept by the services:
+    # posting sets it, hiding/unhiding and account deletion recompute it
+    # (`channels_refresh_last_message`), so the channel list joins it by primary key instead of
+    # searching every channel's messages for it. No database constraint and no cascade: an
+    # account's messages go by a fast DELETE (a reverse relation with a cascade would make
+    # Django load each message first), and the same transaction recomputes this column.
+    # No index: nothing looks channels up by it, and every post writes it.
+    last_message = models.ForeignKey(
+        "ChatMessage",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,6 +1,14 @@
 """Chat's reactions to subscription and account events. Connected in ChatConfig.ready()."""
 
-from chat.services import channels_touch_visibility, course_channel_ensure
+from chat.models import ChatMessage
+from chat.services import (
+    channels_refresh_last_message,
+    channels_touch_visibility,
+    course_channel_ensure,
+)
+
+# Set on a user being deleted between pre_delete and post_delete: the channels they posted in.
+_CHANNELS_OF_DELETED_SENDER = "_chat_channels_of_deleted_sender"
 
 
 def open_course_channel(sender, subscription, **kwargs) -> None:
@@ -10,5 +18,18 @@ def open_course_channel(sender, subscription, **kwargs) -> None:
 
 def forget_pages_of_deleted_sender(sender, instance, **kwargs) -> None:
     # Deleting an account deletes its messages (CASCADE) without the services: the channels
-    # they were in get a new visibility version, so no cached page keeps showing them.
-    channels_touch_visibility(sender_id=instance.pk)
+    # they were in get a new visibility version, so no cached page keeps showing them. Their
+    # newest visible message is recomputed once the messages are gone (post_delete, below).
+    channel_ids = list(
+        ChatMessage.objects.filter(sender_id=instance.pk)
+        .order_by()
+        .values_list("channel_id", flat=True)
+        .distinct()
+    )
+    channels_touch_visibility(channel_ids=channel_ids)
+    setattr(instance, _CHANNELS_OF_DELETED_SENDER, channel_ids)
+
+
+def refresh_channels_of_deleted_sender(sender, instance, **kwargs) -> None:
+    # Same transaction as the deletion (Django's Collector runs both signals inside it).
+    channels_refresh_last_message(channel_ids=getattr(instance, _CHANNELS_OF_DELETED_SENDER, ()))

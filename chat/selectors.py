@@ -7,7 +7,6 @@ costs the same number of queries whatever the number of channels and messages.
 import sys
 import threading
 import time
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.contrib.auth.models import AnonymousUser
@@ -18,6 +17,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     QuerySet,
@@ -25,7 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -35,9 +35,11 @@ from platform_project.prepared import PreparedPage, PreparedQuery
 from subscriptions.entitlements import entitled_expression, plan_subscription_annotations
 
 
-def _count_after_mark(messages: QuerySet[ChatMessage]) -> Coalesce:
-    counted = messages.order_by().values("channel_id").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+def _count_after_mark(messages: QuerySet[ChatMessage]) -> Subquery:
+    # COUNT(*) without GROUP BY: one row (0 for none) and no temporary table per channel, which
+    # the grouped spelling (`values().annotate(Count)`) cost MariaDB on every row of the list.
+    counted = messages.order_by().annotate(n=Func(Value(1), function="COUNT")).values("n")
+    return Subquery(counted, output_field=IntegerField())
 
 
 def _unread_count_expression() -> ExpressionWrapper:
@@ -72,8 +74,8 @@ def channel_list_for_user(
 
     The reference for the channel list: the API runs this query's SQL through `ChannelListRows`,
     compiled once per process. Each row has the channel's columns, `can_post`, `unread_count`
-    and `last_message_id` (newest visible message, or None); `channel_rows_attach_last_message`
-    turns the ids of one page into message rows with one more query.
+    and the channel's newest visible message (`last_message_*`, all None when there is none),
+    joined by the channel's `last_message` key, which the services keep.
 
     `can_post` is the SQL twin of the entitlement rule (`entitled_expression`): for a course
     channel the plan's owner or an active subscriber; other channel types are open to members.
@@ -89,11 +91,6 @@ def channel_list_for_user(
         ),
         output_field=BooleanField(),
     )
-    newest_visible = (
-        ChatMessage.objects.filter(channel_id=OuterRef("channel_id"), hidden_at__isnull=True)
-        .order_by("-seq")
-        .values("pk")[:1]
-    )
     return (
         ChannelMembership.objects.filter(user=user)
         .values(
@@ -108,7 +105,12 @@ def channel_list_for_user(
                 output_field=BooleanField(),
             ),
             unread_count=_unread_count_expression(),
-            last_message_id=Subquery(newest_visible),
+            last_message_id=F("channel__last_message_id"),
+            last_message_seq=F("channel__last_message__seq"),
+            last_message_sender_id=F("channel__last_message__sender_id"),
+            last_message_sender_username=F("channel__last_message__sender__username"),
+            last_message_content=F("channel__last_message__content"),
+            last_message_created_at=F("channel__last_message__created_at"),
         )
         .order_by("-channel__last_activity_at", "-channel_id")
     )
@@ -123,7 +125,23 @@ CHANNEL_ROW_FIELDS = (
     "can_post",
     "unread_count",
     "last_message_id",
+    "last_message_seq",
+    "last_message_sender_id",
+    "last_message_sender_username",
+    "last_message_content",
+    "last_message_created_at",
 )
+
+
+def newest_visible_message_id(*, channel_ref: str) -> QuerySet[ChatMessage]:
+    """The newest visible message of the outer query's channel (`channel_ref` names its id), as
+    a one-value subquery: the rule behind `ChatChannel.last_message`."""
+    return (
+        ChatMessage.objects.filter(channel_id=OuterRef(channel_ref), hidden_at__isnull=True)
+        .order_by("-seq")
+        .values("pk")[:1]
+    )
+
 
 # Stand-ins compiled into the prepared queries, then swapped for each call's values (see
 # platform_project.prepared): unlike any other parameter of those queries, and inside each
@@ -168,48 +186,6 @@ class ChannelListRows(PreparedPage):
             user_id=user.pk,
             now=now or timezone.now(),
         )
-
-
-def messages_by_id(ids: Iterable[int]) -> QuerySet[ChatMessage]:
-    """Message rows with `sender_username`, by primary key (the reference of the prepared
-    lookups that `channel_rows_attach_last_message` runs)."""
-    return ChatMessage.objects.filter(pk__in=ids).values(
-        "id", "seq", "sender_id", "content", "created_at", sender_username=F("sender__username")
-    )
-
-
-_MESSAGE_ID_STAND_IN = -4_100_000_000_000
-# One prepared lookup per number of ids, compiled when first needed: at most one per channel
-# list page size (max_page_size of the paginator), so the cache stays small.
-_messages_by_id_prepared: dict[int, PreparedQuery] = {}
-
-
-def _prepared_messages_by_id(count: int) -> PreparedQuery:
-    prepared = _messages_by_id_prepared.get(count)
-    if prepared is None:
-        stand_ins = {f"id{i}": _MESSAGE_ID_STAND_IN - i for i in range(count)}
-        prepared = PreparedQuery(lambda **ids: messages_by_id(ids.values()), **stand_ins)
-        _messages_by_id_prepared[count] = prepared
-    return prepared
-
-
-def channel_rows_attach_last_message(
-    *, rows: Iterable[dict], using: str = DEFAULT_DB_ALIAS
-) -> None:
-    """Set `row["last_message"]` (a message row with `sender_username`, or None) on one page of
-    channel rows. One prepared query for the whole page, by primary key: building the queryset
-    cost ~0.8 ms of CPU of a 30-channel list.
-    """
-    rows = list(rows)
-    ids = sorted({row["last_message_id"] for row in rows if row["last_message_id"] is not None})
-    messages = {}
-    if ids:
-        found = _prepared_messages_by_id(len(ids)).rows(
-            using, **{f"id{i}": pk for i, pk in enumerate(ids)}
-        )
-        messages = {message["id"]: message for message in found}
-    for row in rows:
-        row["last_message"] = messages.get(row["last_message_id"])
 
 
 def channel_get_queryset(

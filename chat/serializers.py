@@ -16,14 +16,14 @@ def _last_message_dict(message) -> dict:
     }
 
 
-def _last_message_row_dict(row: dict) -> dict:
+def _last_message_columns_dict(row: dict) -> dict:
     return {
-        "message_id": row["id"],
-        "seq": row["seq"],
-        "sender_id": row["sender_id"],
-        "sender_username": row["sender_username"],
-        "content": row["content"],
-        "created_at": iso_utc(row["created_at"]),
+        "message_id": row["last_message_id"],
+        "seq": row["last_message_seq"],
+        "sender_id": row["last_message_sender_id"],
+        "sender_username": row["last_message_sender_username"],
+        "content": row["last_message_content"],
+        "created_at": iso_utc(row["last_message_created_at"]),
     }
 
 
@@ -36,9 +36,9 @@ class ChannelLastMessageOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def to_representation(self, row):
-        # A message row of selectors.channel_rows_attach_last_message. Declared fields document
-        # the shape (OpenAPI); see MessageOutputSerializer for why the row is built directly.
-        return _last_message_row_dict(row)
+        # The `last_message_*` columns of a selectors.ChannelListRows row. Declared fields
+        # document the shape (OpenAPI); see MessageOutputSerializer for why it is built directly.
+        return _last_message_columns_dict(row)
 
 
 class ChannelListItemOutputSerializer(serializers.Serializer):
@@ -64,9 +64,8 @@ class ChannelListItemOutputSerializer(serializers.Serializer):
     )
 
     def to_representation(self, row):
-        # A dict row of selectors.ChannelListRows with its `last_message` row attached. Declared
-        # fields document the shape (OpenAPI); see MessageOutputSerializer.
-        last = row["last_message"]
+        # A dict row of selectors.ChannelListRows. Declared fields document the shape (OpenAPI);
+        # see MessageOutputSerializer.
         return {
             "channel_id": row["channel_id"],
             "channel_type": row["channel_type"],
@@ -74,7 +73,9 @@ class ChannelListItemOutputSerializer(serializers.Serializer):
             "professional_id": row["professional_id"],
             "name": row["name"],
             "can_post": row["can_post"],
-            "last_message": None if last is None else _last_message_row_dict(last),
+            "last_message": (
+                None if row["last_message_id"] is None else _last_message_columns_dict(row)
+            ),
             "unread_count": row["unread_count"],
         }
 

@@ -116,8 +116,6 @@ class UserChannelViewSet(GenericViewSet):
     def list(self, request, user_id: int):
         user = request.user if user_id == request.user.pk else user_get(user_id=user_id)
         page = self.paginate_queryset(selectors.ChannelListRows(user=user))
-        # The page's newest messages in one query (after pagination: only this page's).
-        selectors.channel_rows_attach_last_message(rows=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

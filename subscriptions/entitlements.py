@@ -141,10 +141,12 @@ def entitled_expression(
     active = Subscription.objects.entitling(now).filter(user_id=user.pk)
     same_plan = active.filter(plan_id=OuterRef(plan_ref))
     any_plan_of_professional = active.filter(plan__professional_id=OuterRef(professional_ref))
+    # The plan test first: MySQL/MariaDB evaluate AND left to right and stop at the first
+    # false, so a channel of a plan (the usual case) never runs the professional-wide EXISTS.
     return (
         Q(**{owner_user_ref: user.pk})
         | Q(Exists(same_plan))
-        | Q(Exists(any_plan_of_professional), **{f"{plan_ref}__isnull": True})
+        | (Q(**{f"{plan_ref}__isnull": True}) & Q(Exists(any_plan_of_professional)))
     )
 
 

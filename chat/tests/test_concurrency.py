@@ -70,6 +70,10 @@ def test_concurrent_posts_get_seqs_one_to_n_without_gaps():
     )
     assert stamps == sorted(stamps)
     assert ChatChannel.objects.get(pk=channel.pk).last_activity_at == stamps[-1]
+    # The channel's newest message is the one with the last seq, whoever committed last.
+    assert ChatChannel.objects.get(pk=channel.pk).last_message_id == (
+        ChatMessage.objects.get(channel=channel, seq=20).pk
+    )
     # Each sender's read mark is their own message's seq.
     marks = dict(
         ChannelMembership.objects.filter(channel=channel, role=MembershipRole.MEMBER).values_list(

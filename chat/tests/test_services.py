@@ -2,20 +2,23 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
+from chat.selectors import newest_visible_message_id
 from chat.services import (
     ReadState,
     channel_entitlement,
     channel_mark_read,
+    channels_refresh_last_message,
     course_channel_ensure,
     message_post,
     message_set_hidden,
 )
 from chat.tests.conftest import course_channel, subscribe
-from chat.tests.factories import MembershipFactory
+from chat.tests.factories import MembershipFactory, messages_bulk_insert
 from platform_project.errors import Forbidden, NotFound, ValidationFailed
 from subscriptions.entitlements import EVERYTHING, HISTORY_ONLY, NOTHING, STAFF
 from subscriptions.models import Subscription
@@ -246,3 +249,112 @@ def test_message_set_hidden_and_unhidden(course, staff_user):
     assert stored_hidden.hidden_by_id == staff_user.pk
     assert (shown.hidden_at, shown.hidden_by) == (None, None)
     assert ChatMessage.objects.get(pk=message.pk).hidden_at is None
+
+
+# --- ChatChannel.last_message: the newest visible message, kept by the services ---------------
+def newest_visible_id(channel: ChatChannel) -> int | None:
+    """The rule, computed from the messages (the reference the kept column must match)."""
+    return (
+        ChatChannel.objects.filter(pk=channel.pk)
+        .annotate(newest=Subquery(newest_visible_message_id(channel_ref="pk")))
+        .values_list("newest", flat=True)[0]
+    )
+
+
+def kept_last_message_id(channel: ChatChannel) -> int | None:
+    return ChatChannel.objects.filter(pk=channel.pk).values_list("last_message_id", flat=True)[0]
+
+
+class TestLastMessage:
+    @staticmethod
+    def direct_channel(*users) -> ChatChannel:
+        # Accounts without subscriptions (payments protect those from deletion) in one channel.
+        channel = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE, name="DM")
+        for user in users:
+            MembershipFactory(channel=channel, user=user)
+        return channel
+
+    def test_follows_posts_hides_unhides_and_deleted_accounts(self, staff_user):
+        reader, writer = UserFactory.create_batch(2)
+        channel = self.direct_channel(reader, writer)
+        seen = [kept_last_message_id(channel)]
+        first = message_post(channel=channel, sender=reader, content="1")
+        seen.append(kept_last_message_id(channel))
+        second = message_post(channel=channel, sender=writer, content="2")
+        third = message_post(channel=channel, sender=reader, content="3")
+        seen.append(kept_last_message_id(channel))
+        message_set_hidden(message=third, hidden=True, by=staff_user)  # the newest
+        seen.append(kept_last_message_id(channel))
+        message_set_hidden(message=first, hidden=True, by=staff_user)  # an older one
+        seen.append(kept_last_message_id(channel))
+        message_set_hidden(message=third, hidden=False, by=staff_user)
+        seen.append(kept_last_message_id(channel))
+        message_set_hidden(message=third, hidden=True, by=staff_user)
+        writer.delete()  # takes `second`, the newest visible one, with the account
+        seen.append(kept_last_message_id(channel))
+
+        assert seen == [None, first.pk, third.pk, second.pk, second.pk, third.pk, None]
+        assert kept_last_message_id(channel) == newest_visible_id(channel)
+
+    def test_a_deleted_account_leaves_other_channels_newest_message_alone(self):
+        reader, writer, bystander = UserFactory.create_batch(3)
+        shared = self.direct_channel(reader, writer)
+        elsewhere = self.direct_channel(bystander, writer)
+        untouched = self.direct_channel(reader, bystander)
+        mine = message_post(channel=shared, sender=reader, content="mine")
+        message_post(channel=shared, sender=writer, content="theirs")
+        kept = message_post(channel=elsewhere, sender=bystander, content="x")
+        message_post(channel=elsewhere, sender=writer, content="y")
+        alone = message_post(channel=untouched, sender=bystander, content="z")
+
+        writer.delete()
+
+        assert kept_last_message_id(shared) == mine.pk
+        assert kept_last_message_id(elsewhere) == kept.pk
+        assert kept_last_message_id(untouched) == alone.pk
+
+    def test_a_sender_without_a_membership_still_moves_the_channel(self, course):
+        # Staff removed the learner's membership row; the subscription still entitles them.
+        ChannelMembership.objects.filter(channel=course.channel, user=course.learner).delete()
+
+        message = message_post(channel=course.channel, sender=course.learner, content="hi")
+
+        channel = ChatChannel.objects.get(pk=course.channel.pk)
+        assert (channel.last_seq, channel.last_message_id) == (1, message.pk)
+        assert channel.last_activity_at == message.created_at
+        assert not ChannelMembership.objects.filter(
+            channel=course.channel, user=course.learner
+        ).exists()
+
+    def test_bulk_inserts_and_the_refresh_agree_with_the_rule(self, course):
+        messages_bulk_insert(course.channel, count=30, senders=[course.learner])
+        newest = ChatMessage.objects.get(channel=course.channel, seq=30)
+        assert kept_last_message_id(course.channel) == newest.pk
+        # Hidden behind the services' back, then recomputed.
+        ChatMessage.objects.filter(channel=course.channel, seq__gt=10).update(
+            hidden_at=timezone.now()
+        )
+        channels_refresh_last_message(channel_ids=[course.channel.pk])
+        assert kept_last_message_id(course.channel) == newest_visible_id(course.channel)
+        assert kept_last_message_id(course.channel) == (
+            ChatMessage.objects.get(channel=course.channel, seq=10).pk
+        )
+
+    def test_the_migration_fills_existing_channels(self, course):
+        import importlib
+
+        from django.apps import apps
+        from django.db import connection
+
+        fill = importlib.import_module("chat.migrations.0004_channel_last_message")
+        messages_bulk_insert(course.channel, count=3, senders=[course.learner])
+        empty = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE, name="Quiet")
+        ChatMessage.objects.filter(channel=course.channel, seq=3).update(hidden_at=timezone.now())
+        ChatChannel.objects.update(last_message=None)
+
+        fill.fill_last_message(apps, connection.schema_editor())
+
+        assert kept_last_message_id(course.channel) == (
+            ChatMessage.objects.get(channel=course.channel, seq=2).pk
+        )
+        assert kept_last_message_id(empty) is None

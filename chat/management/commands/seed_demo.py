@@ -44,7 +44,7 @@ from chat.models import (
     ChatMessage,
     MembershipRole,
 )
-from chat.services import message_post
+from chat.services import channels_refresh_last_message, message_post
 from content.models import ProContent
 from content.services import content_create
 from platform_project.errors import DomainError
@@ -388,6 +388,7 @@ class Command(BaseCommand):
                 ChatChannel.objects.filter(pk=channel.pk).update(
                     last_seq=last, last_activity_at=now
                 )
+                channels_refresh_last_message(channel_ids=[channel.pk])
                 added += last - first + 1
         if added:
             seconds = time.monotonic() - started
@@ -519,6 +520,7 @@ class Command(BaseCommand):
                     for plan in plans
                     for seq in range(1, BULK_CHANNEL_MESSAGES + 1)
                 )
+                channels_refresh_last_message(channel_ids=channels.values())
             self.created += len(numbers)
         rows = ProfessionalPlan.objects.filter(name__startswith=BULK_PLAN.format("")).values_list(
             "name", "id"
