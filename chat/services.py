@@ -128,6 +128,32 @@ def _channel_take_next_seq(*, channel_id: int) -> tuple[int, datetime]:
     return seq, timezone.now()
 
 
+def _message_insert(message: ChatMessage) -> ChatMessage:
+    """INSERT the new message row and give the instance its id, as `save()` would.
+
+    Plain SQL: the ORM's save machinery (field pre-saves, the insert compiler, signals) was
+    ~0.25 ms of CPU of every post, a sixth of the request. Nothing listens to ChatMessage's
+    save signals (a test keeps it that way: a receiver added later would not run here).
+    """
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO chat_messages (channel_id, seq, sender_id, content, created_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [
+                message.channel_id,
+                message.seq,
+                message.sender_id,
+                message.content,
+                connection.ops.adapt_datetimefield_value(message.created_at),
+            ],
+        )
+        message.pk = connection.ops.last_insert_id(cursor, "chat_messages", "id")
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
+
+
 def _channel_record_post(*, message: ChatMessage) -> None:
     """After the insert, under the channel lock: the channel's seq (where the lock did not write
     it), last activity and newest visible message, and the sender's read mark (the sender has
@@ -182,8 +208,10 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         raise Forbidden("You cannot post in this channel.", code="cannot_post")
     with transaction.atomic(savepoint=False):
         seq, now = _channel_take_next_seq(channel_id=channel.pk)
-        message = ChatMessage.objects.create(
-            channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
+        message = _message_insert(
+            ChatMessage(
+                channel_id=channel.pk, seq=seq, sender=sender, content=content, created_at=now
+            )
         )
         _channel_record_post(message=message)
     return message

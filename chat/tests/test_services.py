@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.db.models import Subquery
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -179,6 +180,18 @@ class TestMessagePost:
 
         assert caught.value.code == "channel_not_found"
         assert not ChatMessage.objects.exists()
+
+    def test_the_stored_row_is_the_message_answered(self, course):
+        message = message_post(channel=course.channel, sender=course.learner, content=" Ünï 😀 ")
+
+        stored = ChatMessage.objects.get(pk=message.pk)
+        fields = ["id", "channel_id", "seq", "sender_id", "content", "created_at", "hidden_at"]
+        assert [getattr(stored, f) for f in fields] == [getattr(message, f) for f in fields]
+        assert stored.hidden_in_channel is None
+        assert message._state.adding is False
+        # Nothing may listen to the save signals: the post inserts its row in plain SQL.
+        assert not pre_save.has_listeners(ChatMessage)
+        assert not post_save.has_listeners(ChatMessage)
 
     def test_seqs_follow_the_channel_counter_and_stamp_its_activity(self, course):
         ChatChannel.objects.filter(pk=course.channel.pk).update(last_seq=41)

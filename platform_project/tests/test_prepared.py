@@ -71,3 +71,33 @@ def test_a_query_compiled_in_one_thread_runs_in_another():
 
     expected = [{"id": user.pk, "date_joined": user.date_joined}]
     assert results == [expected, expected]
+
+
+def test_constants_with_quotes_percents_and_unicode_give_the_reference_rows():
+    # On MySQL/MariaDB the constants are escaped into the statement once (a template with `%s`
+    # for the stand-ins); LIKE patterns carry `%`, names carry quotes and non-ASCII letters.
+    names = ["50% off", "O'Brien \\ co", "Zoë 😀", "plain"]
+    users = [UserFactory(first_name=name) for name in names]
+
+    def build(user_id):
+        return (
+            User.objects.filter(pk__gte=user_id)
+            .filter(first_name__contains="%")
+            .union(User.objects.filter(first_name__in=["O'Brien \\ co", "Zoë 😀"]), all=True)
+            .values("id", "first_name")
+            .order_by("id")
+        )
+
+    query = PreparedQuery(build, user_id=STAND_IN)
+    compiled = query.compiled("default")
+    from django.db import connection
+
+    if connection.vendor == "mysql":
+        assert compiled.template is not None and compiled.template_slots == ("user_id",)
+    for user_id in (users[0].pk, users[1].pk, users[3].pk + 1):
+        assert query.rows("default", user_id=user_id) == list(build(user_id)), user_id
+    assert [row["first_name"] for row in query.rows("default", user_id=users[0].pk)] == [
+        "50% off",
+        "O'Brien \\ co",
+        "Zoë 😀",
+    ]
