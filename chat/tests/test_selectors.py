@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from chat.models import ChatChannel, ChatMessage
+from chat.models import ChannelMembership, ChatChannel, ChatMessage
 from chat.selectors import (
     ChannelListRows,
     ChannelMessageRows,
@@ -492,3 +492,48 @@ def test_hiding_a_message_moves_the_channel_visibility_version(course, staff_use
     message_set_hidden(message=message, hidden=False, by=staff_user)
 
     assert ChatChannel.objects.get(pk=course.channel.pk).visibility_version == 2
+
+
+def test_unread_counts_match_a_count_of_the_messages_themselves(staff_user):
+    """The channel list's arithmetic (last_seq - mark - own - hidden others, with its
+    shortcuts for caught-up members and never-moderated channels) against a plain count."""
+    # Arrange: three members in a moderated and an unmoderated channel, marks at several places.
+    a, b, c = UserFactory.create_batch(3)
+    moderated = ChatChannel.objects.create(channel_type="direct_message", name="moderated")
+    quiet = ChatChannel.objects.create(channel_type="direct_message", name="quiet")
+    for channel in (moderated, quiet):
+        for user in (a, b, c):
+            MembershipFactory(channel=channel, user=user)
+    for n, sender in enumerate([a, b, a, c, b, b, a, c]):
+        for channel in (moderated, quiet):
+            message_post(channel=channel, sender=sender, content=f"{n}")
+    for seq in (2, 5, 8):  # b's, b's and c's
+        message_set_hidden(message=moderated.messages.get(seq=seq), hidden=True, by=staff_user)
+    message_set_hidden(message=moderated.messages.get(seq=5), hidden=False, by=staff_user)
+    ChannelMembership.objects.filter(user=c, channel=quiet).update(last_read_seq=8)  # caught up
+    ChannelMembership.objects.filter(user=b).update(last_read_seq=1)  # behind her own posts
+
+    # Act / Assert
+    for user in (a, b, c):
+        for row in ChannelListRows(user=user)[0:20]:
+            channel_id = row["channel_id"]
+            mark = ChannelMembership.objects.get(user=user, channel_id=channel_id).last_read_seq
+            expected = (
+                ChatMessage.objects.filter(
+                    channel_id=channel_id, seq__gt=mark, hidden_at__isnull=True
+                )
+                .exclude(sender=user)
+                .count()
+            )
+            assert row["unread_count"] == expected, (user.username, channel_id, mark)
+            read_state = membership_read_state(channel_id=channel_id, user_id=user.pk)
+            assert read_state == (mark, expected)
+    # The matrix is not trivial: both shortcuts and the full count answer somewhere.
+    counts = {
+        (user.pk, row["channel_id"]): row["unread_count"]
+        for user in (a, b, c)
+        for row in ChannelListRows(user=user)[0:20]
+    }
+    assert counts[(c.pk, quiet.pk)] == 0
+    assert counts[(b.pk, moderated.pk)] == 3  # seqs 3, 4, 7 (8 is hidden)
+    assert counts[(b.pk, quiet.pk)] == 4  # seqs 3, 4, 7, 8
