@@ -29,10 +29,10 @@ def main() -> None:
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "profile-only-" + "x" * 50,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "THROTTLE_LOGIN_IP": "100000000/min",
-            "THROTTLE_SIGNUP_IP": "100000000/min",
-            "THROTTLE_LOGIN_USERNAME": "100000000/min",
-            "THROTTLE_MESSAGE_POST": "100000000/min",
+            "THROTTLE_LOGIN_IP": "100000000/s",
+            "THROTTLE_SIGNUP_IP": "100000000/s",
+            "THROTTLE_LOGIN_USERNAME": "100000000/s",
+            "THROTTLE_MESSAGE_POST": "100000000/s",
         }
     )
     import django
