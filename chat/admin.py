@@ -67,6 +67,15 @@ class ChatChannelAdmin(admin.ModelAdmin):
         members = ChannelMembership.objects.filter(channel=OuterRef("pk"))
         return super().get_queryset(request).annotate(member_count=count_subquery(members))
 
+    def save_model(self, request, obj, form, change):
+        # Only the name is editable. A full save would write back every column as the form
+        # loaded it: a post or hide committed meanwhile would lose its last_seq (every later post
+        # would then collide on (channel, seq)), its newest message and its visibility version.
+        if change:
+            obj.save(update_fields=["name"])
+        else:
+            super().save_model(request, obj, form, change)
+
     # Channels exist because subscriptions opened them; deleting one would delete its history.
     def has_add_permission(self, request, obj=None) -> bool:
         return False

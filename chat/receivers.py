@@ -1,6 +1,6 @@
 """Chat's reactions to subscription and account events. Connected in ChatConfig.ready()."""
 
-from chat.models import ChatMessage
+from chat.models import ChannelMembership, ChatMessage
 from chat.services import (
     channels_refresh_last_message,
     channels_touch_visibility,
@@ -20,11 +20,21 @@ def forget_pages_of_deleted_sender(sender, instance, **kwargs) -> None:
     # Deleting an account deletes its messages (CASCADE) without the services: the channels
     # they were in get a new visibility version, so no cached page keeps showing them. Their
     # newest visible message is recomputed once the messages are gone (post_delete, below).
-    channel_ids = list(
-        ChatMessage.objects.filter(sender_id=instance.pk)
-        .order_by()
-        .values_list("channel_id", flat=True)
-        .distinct()
+    # Also the member's channels: a message posted there after the read below but before the
+    # deletion's DELETE goes with the account too (the serializer shows a key left pointing at
+    # it as no message until the channel's next post; only non-members' posts can leave one).
+    channel_ids = sorted(
+        set(
+            ChatMessage.objects.filter(sender_id=instance.pk)
+            .order_by()
+            .values_list("channel_id", flat=True)
+            .distinct()
+        )
+        | set(
+            ChannelMembership.objects.filter(user_id=instance.pk).values_list(
+                "channel_id", flat=True
+            )
+        )
     )
     channels_touch_visibility(channel_ids=channel_ids)
     setattr(instance, _CHANNELS_OF_DELETED_SENDER, channel_ids)

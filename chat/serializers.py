@@ -73,8 +73,10 @@ class ChannelListItemOutputSerializer(serializers.Serializer):
             "professional_id": row["professional_id"],
             "name": row["name"],
             "can_post": row["can_post"],
+            # By the joined row, not the channel's key: a key left pointing at a message that
+            # an account deletion removed while it was being posted joins nothing.
             "last_message": (
-                None if row["last_message_id"] is None else _last_message_columns_dict(row)
+                None if row["last_message_seq"] is None else _last_message_columns_dict(row)
             ),
             "unread_count": row["unread_count"],
         }

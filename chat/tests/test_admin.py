@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.management.commands.setup_roles import STAFF_GROUP
 from accounts.tests.factories import UserFactory
-from chat.models import ChatMessage
+from chat.models import ChatChannel, ChatMessage
 from chat.services import message_post
 from chat.tests.factories import CourseChannelFactory, MessageFactory
 
@@ -56,6 +56,46 @@ class TestChannelAdmin:
         assert {course.professional.username, course.learner.username} <= set(
             str(form.original.user) for form in inline
         )
+
+    def test_renaming_keeps_what_posts_wrote_meanwhile(self, admin_client, course, monkeypatch):
+        from chat.admin import ChatChannelAdmin
+
+        message_post(channel=course.channel, sender=course.learner, content="1")
+        save_model = ChatChannelAdmin.save_model
+
+        def a_post_commits_first(admin, request, obj, form, change):
+            # The form read the channel at seq 1; a post lands before the admin's UPDATE.
+            message_post(channel=course.channel, sender=course.professional, content="2")
+            return save_model(admin, request, obj, form, change)
+
+        monkeypatch.setattr(ChatChannelAdmin, "save_model", a_post_commits_first)
+        memberships = list(course.channel.memberships.order_by("joined_at", "id"))
+        data = {
+            "name": "Renamed",
+            "memberships-TOTAL_FORMS": str(len(memberships)),
+            "memberships-INITIAL_FORMS": str(len(memberships)),
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+        }
+        for i, membership in enumerate(memberships):
+            data[f"memberships-{i}-id"] = str(membership.pk)
+            data[f"memberships-{i}-channel"] = str(course.channel.pk)
+
+        response = admin_client.post(
+            reverse("admin:chat_chatchannel_change", args=[course.channel.pk]), data
+        )
+
+        assert response.status_code == 302
+        channel = ChatChannel.objects.get(pk=course.channel.pk)
+        newest = ChatMessage.objects.get(channel=channel, seq=2)
+        assert (channel.name, channel.last_seq, channel.last_message_id) == (
+            "Renamed",
+            2,
+            newest.pk,
+        )
+        assert channel.last_activity_at == newest.created_at
+        # The next post takes seq 3 (a stale last_seq would collide on (channel, seq)).
+        assert message_post(channel=channel, sender=course.learner, content="3").seq == 3
 
     def test_channels_cannot_be_added_or_deleted(self, client, platform_staff, course):
         client.force_login(platform_staff)

@@ -326,6 +326,29 @@ class TestLastMessage:
         assert kept_last_message_id(elsewhere) == kept.pk
         assert kept_last_message_id(untouched) == alone.pk
 
+    def test_a_post_landing_during_the_account_deletion_is_recomputed_away(self):
+        # The account posts in a channel it never posted in, after chat's pre_delete listed the
+        # channels to recompute but before the deletion's DELETE takes the message with it.
+        from django.db.models.signals import pre_delete
+
+        from accounts.models import User
+
+        leaving, friend = UserFactory.create_batch(2)
+        message_post(channel=self.direct_channel(leaving, friend), sender=leaving, content="old")
+        fresh = self.direct_channel(leaving, friend)
+        friends = message_post(channel=fresh, sender=friend, content="hello")
+
+        def late_post(sender, instance, **kwargs):
+            message_post(channel=fresh, sender=instance, content="last words")
+
+        pre_delete.connect(late_post, sender=User, dispatch_uid="test-late-post")
+        try:
+            leaving.delete()
+        finally:
+            pre_delete.disconnect(sender=User, dispatch_uid="test-late-post")
+
+        assert kept_last_message_id(fresh) == newest_visible_id(fresh) == friends.pk
+
     def test_a_sender_without_a_membership_still_moves_the_channel(self, course):
         # Staff removed the learner's membership row; the subscription still entitles them.
         ChannelMembership.objects.filter(channel=course.channel, user=course.learner).delete()
@@ -352,6 +375,24 @@ class TestLastMessage:
         assert kept_last_message_id(course.channel) == (
             ChatMessage.objects.get(channel=course.channel, seq=10).pk
         )
+
+    def test_the_backfill_marks_channels_moderated_before_versions_existed(self, course):
+        import importlib
+
+        from django.apps import apps
+        from django.db import connection
+
+        backfill = importlib.import_module("chat.migrations.0005_visibility_version_backfill")
+        messages_bulk_insert(course.channel, count=3, senders=[course.learner])
+        quiet = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE, name="Quiet")
+        # Hidden before 0003: the version stayed at its default.
+        ChatMessage.objects.filter(channel=course.channel, seq=2).update(hidden_at=timezone.now())
+        ChatChannel.objects.update(visibility_version=0)
+
+        backfill.mark_moderated_channels(apps, connection.schema_editor())
+
+        versions = dict(ChatChannel.objects.values_list("pk", "visibility_version"))
+        assert versions == {course.channel.pk: 1, quiet.pk: 0}
 
     def test_the_migration_fills_existing_channels(self, course):
         import importlib
