@@ -97,18 +97,20 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
 
 
 # MySQL/MariaDB: the whole post in one round trip, four statements under the channel row's lock
-# (the first takes it). The seq comes from the row the first statement raised; the time from
-# the database clock once the lock is held (UTC_TIMESTAMP of the INSERT, which starts after
-# the UPDATE got the lock), so seqs are gap-free in commit order and stamps follow them. The
-# third statement stamps the channel (last activity, newest visible message) and moves the
-# sender's read mark (the LEFT JOIN leaves the channel updated when the sender has no
-# membership); the fourth answers the new row. A deleted channel matches nothing in any of
-# them. mysqlclient runs multi-statement queries (CLIENT.MULTI_STATEMENTS, its default).
+# (the first takes it). The seq is the one the first statement raised; the time comes from the
+# database clock once the lock is held (UTC_TIMESTAMP of the INSERT, which starts after the
+# UPDATE got the lock), so seqs are gap-free in commit order and stamps follow them. The INSERT
+# is a single-row VALUES insert: an INSERT … SELECT counts as a bulk insert and would hold the
+# table's AUTO-INC lock while it waits (e.g. on its sender's row), stalling every post of every
+# channel. The third statement stamps the channel (last activity, newest visible message) and
+# moves the sender's read mark (the LEFT JOIN leaves the channel updated when the sender has no
+# membership); the fourth answers the new row. mysqlclient runs multi-statement queries
+# (CLIENT.MULTI_STATEMENTS, its default).
 _POST_IN_ONE_ROUND_TRIP = """
 UPDATE chat_channels SET last_seq = last_seq + 1 WHERE id = %(channel)s;
 INSERT INTO chat_messages (channel_id, seq, sender_id, content, created_at)
-    SELECT id, last_seq, %(sender)s, %(content)s, UTC_TIMESTAMP(6)
-    FROM chat_channels WHERE id = %(channel)s;
+    VALUES (%(channel)s, (SELECT last_seq FROM chat_channels WHERE id = %(channel)s),
+        %(sender)s, %(content)s, UTC_TIMESTAMP(6));
 UPDATE chat_channels
     JOIN chat_messages ON (chat_messages.channel_id = chat_channels.id
         AND chat_messages.seq = chat_channels.last_seq)
@@ -131,20 +133,24 @@ def _message_post_mysql(*, channel_id: int, sender: User, content: str) -> ChatM
     were ~0.75 ms of it. Nothing listens to ChatMessage's save signals (a test keeps it that
     way: a receiver added later would not run here)."""
     connection = transaction.get_connection()
-    # Results of the later statements (and their errors) arrive through nextset(), outside the
-    # cursor wrapper's execute: wrap them so errors are Django's (OperationalError → 503).
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute(
-            _POST_IN_ONE_ROUND_TRIP,
-            {"channel": channel_id, "sender": sender.pk, "content": content},
-        )
-        found = cursor.rowcount == 1
+    params = {"channel": channel_id, "sender": sender.pk, "content": content}
+    with connection.cursor() as cursor:
+        cursor.execute(_POST_IN_ONE_ROUND_TRIP, params)
+        if cursor.rowcount != 1:
+            # Deleted since the caller read it: the INSERT then fails on its NULL seq, nothing
+            # was written. Read that error off the connection and answer 404.
+            try:
+                while cursor.nextset():
+                    pass
+            except IntegrityError:
+                pass
+            raise NotFound("Channel not found.", code="channel_not_found")
+        # The later statements' results, and their errors, arrive through nextset() (which
+        # Django's cursor wrapper converts to its own errors: OperationalError → 503).
         row = None
         while cursor.nextset():
             if cursor.description:
                 row = cursor.fetchone()
-    if not found or row is None:  # deleted since the caller read it
-        raise NotFound("Channel not found.", code="channel_not_found")
     message_id, seq, created_at = row
     message = ChatMessage(
         id=message_id,

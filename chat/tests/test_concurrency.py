@@ -126,3 +126,54 @@ def test_concurrent_read_marks_end_at_the_highest():
 
     assert errors == []
     assert ChannelMembership.objects.get(channel=channel, user=learner).last_read_seq == 10
+
+
+def test_a_post_waiting_on_its_senders_row_does_not_hold_up_other_channels():
+    # A transaction holds the sender's row (an account update hashing a new password does); the
+    # post's INSERT waits on it for its foreign-key check. An INSERT … SELECT would hold the
+    # table's AUTO-INC lock meanwhile and stall every post of every channel.
+    import time
+
+    import MySQLdb
+    from django.conf import settings
+
+    waiting, other = UserFactory.create_batch(2)
+    channels = []
+    for user in (waiting, other):
+        plan = PlanFactory()
+        subscribe(user, plan)
+        channels.append(course_channel(plan))
+    db = settings.DATABASES["default"]
+    holder = MySQLdb.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=int(db["PORT"] or 3306),
+        user=db["USER"],
+        password=db["PASSWORD"],
+        database=connection.settings_dict["NAME"],
+    )
+    holder.cursor().execute("SELECT id FROM users WHERE id = %s FOR UPDATE", [waiting.pk])
+    errors: list[BaseException] = []
+
+    def blocked_post():
+        try:
+            message_post(channel=channels[0], sender=waiting, content="waits for my row")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=blocked_post)
+    thread.start()
+    try:
+        time.sleep(0.5)  # the blocked post is inside its INSERT by now
+        started = time.monotonic()
+        message_post(channel=channels[1], sender=other, content="elsewhere")
+        took = time.monotonic() - started
+    finally:
+        holder.rollback()  # lets the blocked post finish
+        thread.join(timeout=30)
+        holder.close()
+
+    assert took < 1.0, f"a post in another channel waited {took:.2f} s"
+    assert errors == []
+    assert ChatMessage.objects.filter(sender=waiting).count() == 1
