@@ -7,14 +7,16 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Sync workers: the request path is CPU- and database-bound Python, so one process per core
-# (plus headroom for requests waiting on the database) is gunicorn's documented starting point.
-# Measured (make bench, full size, 2 cores, 6 s rows, shared machine; message page / channel
-# list / bare-view floor req/s): 2 workers 474 / 233 / 2,594; 3: 456 / 226 / 2,484;
-# 4: 452 / 231 / 2,444; 5: 440 / 209 / 2,352. Fewer workers are up to ~8% faster, inside the
-# run-to-run noise (±20%), while subscribe and post hold row locks that a spare worker rides
-# out: the default stays 2 * cores + 1.
-workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
+# Sync workers, one per core plus one: the request path is CPU-bound Python with short database
+# waits, and the spare worker takes requests while another waits on a row lock (subscribe,
+# post). Measured (make bench subset, full size, 2 cores, same machine, alternating runs;
+# message page / channel list / post / catalogue / floor req/s): 3 workers 1,146 / 708 / 623 /
+# 970 / 2,155 and 1,183 / 678 / 613 / 975 / 2,102; 5 workers 912 / 590 / 537 / 786 / 1,827 and
+# 831 / 560 / 524 / 758 / 1,665. Gunicorn's suggested starting point (2 * cores + 1) ran ~20%
+# slower on every row here: five processes on two cores with MariaDB beside them spent the
+# difference switching. (Session 1 measured 2-5 workers within noise of each other, when
+# requests cost 2-3 times more CPU.)
+workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() + 1)
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # A hung database must end in a 503 before gunicorn kills the worker (and drops the client):
