@@ -119,6 +119,11 @@ class NonAtomicApiReadsMiddleware:
     READ COMMITTED each statement sees its own snapshot inside a transaction as well. On SQLite
     (IMMEDIATE transactions) the request transaction also took the write lock for every read.
 
+    DRF views marked `transaction.non_atomic_requests` (the message post, whose one statement
+    batch is its own transaction) run here for every method, for the same reason as reads: a
+    refused request marks the open atomic block for rollback, and the only one open here is a
+    caller's.
+
     Everything else keeps Django's own ATOMIC_REQUESTS path unchanged: writes (POST, PATCH, PUT,
     DELETE), and every method on non-DRF views (admin, docs), whose exceptions Django's handler
     must pass to process_exception (RequestLogMiddleware answers a database outage with 503).
@@ -139,7 +144,10 @@ class NonAtomicApiReadsMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method not in self.SAFE_METHODS or not hasattr(view_func, "cls"):
+        if not hasattr(view_func, "cls") or (
+            request.method not in self.SAFE_METHODS
+            and not getattr(view_func, "_non_atomic_requests", None)
+        ):
             return None  # Django wraps the view in the request transaction as usual
         # DRF's error path (set_rollback) marks whatever atomic block is open for rollback,
         # meaning the request's transaction. A read has none; the only block open here is a

@@ -177,3 +177,90 @@ def test_a_post_waiting_on_its_senders_row_does_not_hold_up_other_channels():
     assert took < 1.0, f"a post in another channel waited {took:.2f} s"
     assert errors == []
     assert ChatMessage.objects.filter(sender=waiting).count() == 1
+
+
+def _in_transaction() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@in_transaction")
+        return cursor.fetchone()[0]
+
+
+def _holder_connection():
+    import MySQLdb
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return MySQLdb.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=int(db["PORT"] or 3306),
+        user=db["USER"],
+        password=db["PASSWORD"],
+        database=connection.settings_dict["NAME"],
+    )
+
+
+class TestPostBatchIsItsOwnTransaction:
+    """The API's post runs outside the request transaction; on MariaDB its statement batch is
+    START TRANSACTION … COMMIT in one round trip. Nothing may stay open or half-written."""
+
+    def test_a_post_commits_and_leaves_no_transaction_open(self, client_for):
+        plan, learner = PlanFactory(), UserFactory()
+        subscribe(learner, plan)
+        channel = course_channel(plan)
+
+        response = client_for(learner).post(
+            f"/chat/channels/{channel.pk}/messages", {"content": "hello"}, format="json"
+        )
+
+        assert response.status_code == 201
+        assert response.json()["seq"] == 1
+        assert _in_transaction() == 0
+        stored = ChatChannel.objects.get(pk=channel.pk)
+        assert (stored.last_seq, stored.last_message_id) == (1, response.json()["message_id"])
+
+    def test_a_statement_failing_mid_batch_rolls_the_post_back(self, client_for):
+        # The sender's read mark is locked elsewhere: the batch's third statement times out
+        # after the seq was raised and the message inserted.
+        plan, learner = PlanFactory(), UserFactory()
+        subscribe(learner, plan)
+        channel = course_channel(plan)
+        holder = _holder_connection()
+        holder.cursor().execute(
+            "SELECT id FROM chat_memberships WHERE channel_id = %s AND user_id = %s FOR UPDATE",
+            [channel.pk, learner.pk],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+        client = client_for(learner)
+        try:
+            response = client.post(
+                f"/chat/channels/{channel.pk}/messages", {"content": "stuck"}, format="json"
+            )
+        finally:
+            holder.rollback()
+            holder.close()
+            with connection.cursor() as cursor:
+                cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
+
+        assert response.status_code == 503
+        assert response.json()["code"] == "service_unavailable"
+        assert _in_transaction() == 0
+        assert ChatChannel.objects.get(pk=channel.pk).last_seq == 0
+        assert not ChatMessage.objects.exists()
+        # The connection goes on serving: the next post takes seq 1.
+        again = client.post(f"/chat/channels/{channel.pk}/messages", {"content": "ok"})
+        assert (again.status_code, again.json()["seq"]) == (201, 1)
+
+    def test_a_channel_deleted_before_the_batch_is_404_with_nothing_open(self):
+        from platform_project.errors import NotFound
+
+        plan, learner = PlanFactory(), UserFactory()
+        subscribe(learner, plan)
+        channel = course_channel(plan)
+        ChatChannel.objects.filter(pk=channel.pk).delete()
+
+        with pytest.raises(NotFound):
+            message_post(channel=channel, sender=learner, content="anyone?")
+
+        assert _in_transaction() == 0
+        assert not ChatMessage.objects.exists()
