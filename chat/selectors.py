@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
 from platform_project.errors import NotFound
-from platform_project.prepared import PreparedPage, PreparedQuery
+from platform_project.prepared import PreparedPage, PreparedQuery, WrappedQuery
 from subscriptions.entitlements import entitled_expression, plan_subscription_annotations
 
 
@@ -93,6 +93,21 @@ def channel_list_for_user(
     channel the plan's owner or an active subscriber; other channel types are open to members.
     It answers for `user`, also when staff look at someone else's list.
     """
+    return _channel_rows(user=user, now=now).annotate(**_LAST_MESSAGE_COLUMNS)
+
+
+# The newest visible message's columns of a channel list row, through the kept key.
+_LAST_MESSAGE_COLUMNS = {
+    "last_message_seq": F("channel__last_message__seq"),
+    "last_message_sender_id": F("channel__last_message__sender_id"),
+    "last_message_sender_username": F("channel__last_message__sender__username"),
+    "last_message_content": F("channel__last_message__content"),
+    "last_message_created_at": F("channel__last_message__created_at"),
+}
+
+
+def _channel_rows(*, user: User, now: datetime | None) -> QuerySet[ChannelMembership]:
+    """`channel_list_for_user` without the last message's columns (but with its id)."""
     course_can_post = ExpressionWrapper(
         entitled_expression(
             user,
@@ -118,11 +133,6 @@ def channel_list_for_user(
             ),
             unread_count=_unread_count_expression(),
             last_message_id=F("channel__last_message_id"),
-            last_message_seq=F("channel__last_message__seq"),
-            last_message_sender_id=F("channel__last_message__sender_id"),
-            last_message_sender_username=F("channel__last_message__sender__username"),
-            last_message_content=F("channel__last_message__content"),
-            last_message_created_at=F("channel__last_message__created_at"),
         )
         .order_by("-channel__last_activity_at", "-channel_id")
     )
@@ -165,10 +175,47 @@ _NOW_STAND_IN = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 
 # Building and compiling the channel list's annotated queryset cost ~3 ms of CPU per request
 # (its SQL runs in ~0.9 ms); its only inputs are the user's id and the current time.
-_channel_list = PreparedQuery(
-    lambda user_id, now: channel_list_for_user(user=User(pk=user_id), now=now),
+#
+# Run as a derived table: the page of channels is sorted and limited first, then each row's
+# newest message is joined. Joined before the sort (as the reference queryset spells it), the
+# message's TEXT content rode in the sort's temporary table, which MariaDB then cannot keep in
+# memory (Aria instead; Created_tmp_disk_tables grew by one per list): 0.96 → ~0.8 ms a
+# statement. `sort_at` carries the sort key out of the derived table.
+_channel_list_inner = PreparedQuery(
+    lambda user_id, now: _channel_rows(user=User(pk=user_id), now=now).annotate(
+        sort_at=F("channel__last_activity_at")
+    ),
     user_id=_USER_ID_STAND_IN,
     now=_NOW_STAND_IN,
+)
+
+
+def _channel_list_outer(connection) -> str:
+    # Identifiers only, every one a constant quoted by the backend; no value enters this text.
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {q('page')}.*, {q('m')}.{q('seq')}, {q('m')}.{q('sender_id')}, "  # noqa: S608
+        f"{q('u')}.{q('username')}, {q('m')}.{q('content')}, {q('m')}.{q('created_at')} "
+        f"FROM ({{inner}}) {q('page')} "
+        f"LEFT OUTER JOIN {q(ChatMessage._meta.db_table)} {q('m')} "
+        f"ON ({q('m')}.{q('id')} = {q('page')}.{q('last_message_id')}) "
+        f"LEFT OUTER JOIN {q(User._meta.db_table)} {q('u')} "
+        f"ON ({q('u')}.{q('id')} = {q('m')}.{q('sender_id')}) "
+        f"ORDER BY {q('page')}.{q('sort_at')} DESC, {q('page')}.{q('channel_id')} DESC"
+    )
+
+
+_channel_list = WrappedQuery(
+    _channel_list_inner,
+    _channel_list_outer,
+    # The outer SELECT's extra columns, named and converted as these are.
+    lambda: ChatMessage.objects.values(
+        last_message_seq=F("seq"),
+        last_message_sender_id=F("sender_id"),
+        last_message_sender_username=F("sender__username"),
+        last_message_content=F("content"),
+        last_message_created_at=F("created_at"),
+    ),
 )
 # The paginator's count: grouped by the user, so no member yields no row (count 0).
 _channel_count = PreparedQuery(
@@ -198,6 +245,19 @@ class ChannelListRows(PreparedPage):
             user_id=user.pk,
             now=now or timezone.now(),
         )
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        return _without_sort_key(super().__getitem__(page))
+
+    def slice_with_count(self, start: int, stop: int) -> tuple[list[dict], int | None]:
+        rows, total = super().slice_with_count(start, stop)
+        return _without_sort_key(rows), total
+
+
+def _without_sort_key(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        del row["sort_at"]
+    return rows
 
 
 def channel_get_queryset(

@@ -19,7 +19,7 @@ Stand-ins must differ from every other parameter of the compiled query (odd numb
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -161,28 +161,33 @@ class PreparedQuery:
             annotations=annotations,
         )
 
+    def statement(self, alias: str, suffix: str = "", **values: Any) -> tuple[str, list | None]:
+        """The SQL to run for `values` and its parameters (None: the values are in the SQL)."""
+        compiled = self.compiled(alias)
+        connection = connections[alias]
+        if compiled.template is not None:
+            connection.ensure_connection()
+            raw = connection.connection
+            sql = compiled.template % tuple(
+                raw.literal(_adapt(connection, values[name])).decode(raw.encoding)
+                for name in compiled.template_slots
+            )
+            return (f"{sql} {suffix}" if suffix else sql), None
+        params = list(compiled.params)
+        for name, positions in compiled.slots:
+            value = _adapt(connection, values[name])
+            for i in positions:
+                params[i] = value
+        return (f"{compiled.sql} {suffix}" if suffix else compiled.sql), params
+
     def execute(self, alias: str, suffix: str = "", **values: Any) -> tuple[_Compiled, list]:
         """Runs the SQL with `values` in place of the stand-ins; rows with converters applied."""
         compiled = self.compiled(alias)
         connection = connections[alias]
-        if compiled.template is not None:
-            with connection.cursor() as cursor:
-                raw = connection.connection
-                sql = compiled.template % tuple(
-                    raw.literal(_adapt(connection, values[name])).decode(raw.encoding)
-                    for name in compiled.template_slots
-                )
-                cursor.execute(f"{sql} {suffix}" if suffix else sql)
-                rows = cursor.fetchall()
-        else:
-            params = list(compiled.params)
-            for name, positions in compiled.slots:
-                value = _adapt(connection, values[name])
-                for i in positions:
-                    params[i] = value
-            with connection.cursor() as cursor:
-                cursor.execute(f"{compiled.sql} {suffix}" if suffix else compiled.sql, params)
-                rows = cursor.fetchall()
+        with connection.cursor() as cursor:
+            sql, params = self.statement(alias, suffix, **values)
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         if compiled.converters:
             rows = _apply_converters(rows, compiled.converters, connection)
         return compiled, rows
@@ -215,6 +220,46 @@ class PreparedQuery:
                 setattr(instance, name, row[position])
             result.append(instance)
         return result
+
+
+class WrappedQuery(PreparedQuery):
+    """A prepared query run as a derived table inside an outer SELECT: `outer(connection)`
+    answers that SELECT with `{inner}` where the inner statement goes (slices' LIMIT and
+    OFFSET stay inside it). The outer SELECT's columns are the inner ones (`inner.*`), then
+    those of `extra`, a reference values() queryset whose columns it adds (their names and the
+    ORM's converters are taken from it).
+
+    For what the ORM cannot spell: e.g. sorting and limiting a page before joining wide columns
+    to it, so the sort's temporary table holds no TEXT column.
+    """
+
+    def __init__(
+        self, inner: PreparedQuery, outer: Callable[[Any], str], extra: Callable[[], QuerySet]
+    ):
+        super().__init__(inner.build, **inner.stand_ins)
+        self.inner = inner
+        self.outer = outer
+        self.extra = PreparedQuery(extra)
+
+    def execute(self, alias: str, suffix: str = "", **values: Any) -> tuple[_Compiled, list]:
+        inner = self.inner.compiled(alias)
+        extra = self.extra.compiled(alias)
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            sql, params = self.inner.statement(alias, suffix, **values)
+            outer = self.outer(connection)
+            if params is not None:  # the driver formats the whole statement: escape the outer `%`
+                outer = outer.replace("%", "%%")
+            cursor.execute(outer.replace("{inner}", sql), params)
+            rows = cursor.fetchall()
+        width = len(inner.names)
+        converters = {
+            **inner.converters,
+            **{width + i: converter for i, converter in extra.converters.items()},
+        }
+        if converters:
+            rows = _apply_converters(rows, converters, connection)
+        return replace(inner, names=(*inner.names, *extra.names)), rows
 
 
 # The count's column in the combined page query (see PreparedPage.slice_with_count).
@@ -276,6 +321,14 @@ _pages_with_count: dict[tuple[int, int], PreparedQuery] = {}
 
 def _page_with_count(page: PreparedQuery, count: PreparedQuery) -> PreparedQuery:
     """The page query with the count query as a column, prepared once per pair."""
+    if isinstance(page, WrappedQuery):  # the count goes into the inner query
+        key = (id(page), id(count))
+        combined = _pages_with_count.get(key)
+        if combined is None:
+            combined = _pages_with_count[key] = WrappedQuery(
+                _page_with_count(page.inner, count), page.outer, page.extra.build
+            )
+        return combined
     key = (id(page), id(count))
     combined = _pages_with_count.get(key)
     if combined is None:

@@ -537,3 +537,21 @@ def test_unread_counts_match_a_count_of_the_messages_themselves(staff_user):
     assert counts[(c.pk, quiet.pk)] == 0
     assert counts[(b.pk, moderated.pk)] == 3  # seqs 3, 4, 7 (8 is hidden)
     assert counts[(b.pk, quiet.pk)] == 4  # seqs 3, 4, 7, 8
+
+
+@pytest.mark.mysql
+def test_mysql_channel_list_sorts_without_an_on_disk_temporary_table(course):
+    # The page is sorted before the newest message (a TEXT column) is joined: a TEXT column in
+    # the sort's temporary table makes MariaDB build it in Aria instead of memory.
+    message_post(channel=course.channel, sender=course.professional, content="x" * 3000)
+
+    def disk_tables() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW SESSION STATUS LIKE 'Created_tmp_disk_tables'")
+            return int(cursor.fetchone()[1])
+
+    ChannelListRows(user=course.learner)[0:20]  # compiled and warm
+    before = disk_tables()
+    rows, total = ChannelListRows(user=course.learner).slice_with_count(0, 20)
+    assert disk_tables() == before
+    assert (total, rows[0]["last_message_content"]) == (1, "x" * 3000)
