@@ -1,5 +1,6 @@
 """Races against the real MariaDB/MySQL server: real threads, each with its own connection."""
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -263,4 +264,63 @@ class TestPostBatchIsItsOwnTransaction:
             message_post(channel=channel, sender=learner, content="anyone?")
 
         assert _in_transaction() == 0
+        assert not ChatMessage.objects.exists()
+
+    def test_a_client_giving_up_during_the_lock_wait_commits_nothing(self, client_for):
+        # The channel row is locked elsewhere for longer than the client waits (a read timeout,
+        # as gunicorn.conf.py sets): the post answers 503, so it must not commit afterwards.
+        import time
+
+        plan, learner = PlanFactory(), UserFactory()
+        subscribe(learner, plan)
+        channel = course_channel(plan)
+        holder = _holder_connection()
+        holder.cursor().execute(
+            "SELECT id FROM chat_channels WHERE id = %s FOR UPDATE", [channel.pk]
+        )
+        connection.close()
+        options = connection.settings_dict["OPTIONS"]
+        options["read_timeout"] = 2
+        release = threading.Timer(4, holder.commit)
+        try:
+            release.start()
+            response = client_for(learner).post(
+                f"/chat/channels/{channel.pk}/messages", {"content": "gave up"}, format="json"
+            )
+            release.join()
+        finally:
+            options.pop("read_timeout", None)
+            connection.close()
+        time.sleep(1.5)  # the server has long finished whatever it was still running
+        holder.close()
+
+        assert response.status_code == 503
+        assert ChatChannel.objects.get(pk=channel.pk).last_seq == 0
+        assert not ChatMessage.objects.exists()
+
+    def test_an_error_caught_inside_a_callers_transaction_commits_no_half_post(self):
+        from django.db import OperationalError, transaction
+
+        plan, learner = PlanFactory(), UserFactory()
+        subscribe(learner, plan)
+        channel = course_channel(plan)
+        holder = _holder_connection()
+        holder.cursor().execute(
+            "SELECT id FROM chat_memberships WHERE channel_id = %s AND user_id = %s FOR UPDATE",
+            [channel.pk, learner.pk],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+        try:
+            with pytest.raises(transaction.TransactionManagementError), transaction.atomic():
+                with contextlib.suppress(OperationalError):
+                    message_post(channel=channel, sender=learner, content="half")
+                ChatChannel.objects.count()  # the doomed transaction refuses more work
+        finally:
+            holder.rollback()
+            holder.close()
+            with connection.cursor() as cursor:
+                cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
+
+        assert ChatChannel.objects.get(pk=channel.pk).last_seq == 0
         assert not ChatMessage.objects.exists()
