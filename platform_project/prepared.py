@@ -230,7 +230,9 @@ class WrappedQuery(PreparedQuery):
     ORM's converters are taken from it).
 
     For what the ORM cannot spell: e.g. sorting and limiting a page before joining wide columns
-    to it, so the sort's temporary table holds no TEXT column.
+    to it, so the sort's temporary table holds no TEXT column. The outer SELECT, the names and
+    the converters are put together once per database, like any compiled query; each call
+    only places its inner statement.
     """
 
     def __init__(
@@ -241,25 +243,28 @@ class WrappedQuery(PreparedQuery):
         self.outer = outer
         self.extra = PreparedQuery(extra)
 
-    def execute(self, alias: str, suffix: str = "", **values: Any) -> tuple[_Compiled, list]:
+    def _compile(self, alias: str) -> _Compiled:
         inner = self.inner.compiled(alias)
         extra = self.extra.compiled(alias)
-        connection = connections[alias]
-        with connection.cursor() as cursor:
-            sql, params = self.inner.statement(alias, suffix, **values)
-            outer = self.outer(connection)
-            if params is not None:  # the driver formats the whole statement: escape the outer `%`
-                outer = outer.replace("%", "%%")
-            cursor.execute(outer.replace("{inner}", sql), params)
-            rows = cursor.fetchall()
+        outer = self.outer(connections[alias])
+        if inner.template is None:  # the driver formats the whole statement: escape its `%`
+            outer = outer.replace("%", "%%")
         width = len(inner.names)
-        converters = {
-            **inner.converters,
-            **{width + i: converter for i, converter in extra.converters.items()},
-        }
-        if converters:
-            rows = _apply_converters(rows, converters, connection)
-        return replace(inner, names=(*inner.names, *extra.names)), rows
+        return replace(
+            inner,
+            sql=outer,  # with `{inner}`: see statement()
+            template=None,
+            template_slots=(),
+            names=(*inner.names, *extra.names),
+            converters={
+                **inner.converters,
+                **{width + i: converter for i, converter in extra.converters.items()},
+            },
+        )
+
+    def statement(self, alias: str, suffix: str = "", **values: Any) -> tuple[str, list | None]:
+        sql, params = self.inner.statement(alias, suffix, **values)
+        return self.compiled(alias).sql.replace("{inner}", sql), params
 
 
 # The count's column in the combined page query (see PreparedPage.slice_with_count).
@@ -321,26 +326,24 @@ _pages_with_count: dict[tuple[int, int], PreparedQuery] = {}
 
 def _page_with_count(page: PreparedQuery, count: PreparedQuery) -> PreparedQuery:
     """The page query with the count query as a column, prepared once per pair."""
-    if isinstance(page, WrappedQuery):  # the count goes into the inner query
-        key = (id(page), id(count))
-        combined = _pages_with_count.get(key)
-        if combined is None:
-            combined = _pages_with_count[key] = WrappedQuery(
-                _page_with_count(page.inner, count), page.outer, page.extra.build
-            )
-        return combined
+    # Both queries live as long as the process (module-level prepared queries), so their ids
+    # stay theirs.
     key = (id(page), id(count))
     combined = _pages_with_count.get(key)
     if combined is None:
-        missing = set(count.stand_ins) - set(page.stand_ins)
-        if missing:
-            raise RuntimeError(f"prepared page: the count's stand-ins {missing} are not the page's")
-
-        def build(**values: Any) -> QuerySet:
-            counted = count.build(**{name: values[name] for name in count.stand_ins})
-            return page.build(**values).annotate(**{_PAGE_TOTAL: Subquery(counted.values("n"))})
-
-        # Both queries live as long as the process (module-level prepared queries), so their ids
-        # stay theirs.
-        combined = _pages_with_count[key] = PreparedQuery(build, **page.stand_ins)
+        combined = _pages_with_count[key] = _combine_page_and_count(page, count)
     return combined
+
+
+def _combine_page_and_count(page: PreparedQuery, count: PreparedQuery) -> PreparedQuery:
+    if isinstance(page, WrappedQuery):  # the count goes into the inner query
+        return WrappedQuery(_page_with_count(page.inner, count), page.outer, page.extra.build)
+    missing = set(count.stand_ins) - set(page.stand_ins)
+    if missing:
+        raise RuntimeError(f"prepared page: the count's stand-ins {missing} are not the page's")
+
+    def build(**values: Any) -> QuerySet:
+        counted = count.build(**{name: values[name] for name in count.stand_ins})
+        return page.build(**values).annotate(**{_PAGE_TOTAL: Subquery(counted.values("n"))})
+
+    return PreparedQuery(build, **page.stand_ins)
