@@ -7,7 +7,8 @@ from chat.services import (
     course_channel_ensure,
 )
 
-# Set on a user being deleted between pre_delete and post_delete: the channels they posted in.
+# Set on a user being deleted between pre_delete and post_delete: the channels they posted in
+# or are a member of.
 _CHANNELS_OF_DELETED_SENDER = "_chat_channels_of_deleted_sender"
 
 

@@ -82,7 +82,7 @@ def _unread_count_expression() -> Case:
 def channel_list_for_user(
     *, user: User, now: datetime | None = None
 ) -> QuerySet[ChannelMembership]:
-    """`user`'s channels as dict rows (`CHANNEL_ROW_FIELDS`), most recent activity first.
+    """`user`'s channels as dict rows, most recent activity first.
 
     The reference for the channel list: the API runs this query's SQL through `ChannelListRows`,
     compiled once per process. Each row has the channel's columns, `can_post`, `unread_count`
@@ -96,13 +96,18 @@ def channel_list_for_user(
     return _channel_rows(user=user, now=now).annotate(**_LAST_MESSAGE_COLUMNS)
 
 
-# The newest visible message's columns of a channel list row, through the kept key.
+# The newest visible message's columns of a channel list row: each row name, its path from the
+# message, and where the prepared query's outer SELECT reads it (table alias, column).
+_LAST_MESSAGE = (
+    ("last_message_seq", "seq", "m", "seq"),
+    ("last_message_sender_id", "sender_id", "m", "sender_id"),
+    ("last_message_sender_username", "sender__username", "u", "username"),
+    ("last_message_content", "content", "m", "content"),
+    ("last_message_created_at", "created_at", "m", "created_at"),
+)
+# The reference queryset reaches them through the channel's kept key.
 _LAST_MESSAGE_COLUMNS = {
-    "last_message_seq": F("channel__last_message__seq"),
-    "last_message_sender_id": F("channel__last_message__sender_id"),
-    "last_message_sender_username": F("channel__last_message__sender__username"),
-    "last_message_content": F("channel__last_message__content"),
-    "last_message_created_at": F("channel__last_message__created_at"),
+    name: F(f"channel__last_message__{path}") for name, path, _, _ in _LAST_MESSAGE
 }
 
 
@@ -136,23 +141,6 @@ def _channel_rows(*, user: User, now: datetime | None) -> QuerySet[ChannelMember
         )
         .order_by("-channel__last_activity_at", "-channel_id")
     )
-
-
-CHANNEL_ROW_FIELDS = (
-    "channel_id",
-    "channel_type",
-    "related_id",
-    "professional_id",
-    "name",
-    "can_post",
-    "unread_count",
-    "last_message_id",
-    "last_message_seq",
-    "last_message_sender_id",
-    "last_message_sender_username",
-    "last_message_content",
-    "last_message_created_at",
-)
 
 
 def newest_visible_message_id(*, channel_ref: str) -> QuerySet[ChatMessage]:
@@ -193,9 +181,9 @@ _channel_list_inner = PreparedQuery(
 def _channel_list_outer(connection) -> str:
     # Identifiers only, every one a constant quoted by the backend; no value enters this text.
     q = connection.ops.quote_name
+    columns = ", ".join(f"{q(table)}.{q(column)}" for _, _, table, column in _LAST_MESSAGE)
     return (
-        f"SELECT {q('page')}.*, {q('m')}.{q('seq')}, {q('m')}.{q('sender_id')}, "  # noqa: S608
-        f"{q('u')}.{q('username')}, {q('m')}.{q('content')}, {q('m')}.{q('created_at')} "
+        f"SELECT {q('page')}.*, {columns} "  # noqa: S608
         f"FROM ({{inner}}) {q('page')} "
         f"LEFT OUTER JOIN {q(ChatMessage._meta.db_table)} {q('m')} "
         f"ON ({q('m')}.{q('id')} = {q('page')}.{q('last_message_id')}) "
@@ -209,13 +197,7 @@ _channel_list = WrappedQuery(
     _channel_list_inner,
     _channel_list_outer,
     # The outer SELECT's extra columns, named and converted as these are.
-    lambda: ChatMessage.objects.values(
-        last_message_seq=F("seq"),
-        last_message_sender_id=F("sender_id"),
-        last_message_sender_username=F("sender__username"),
-        last_message_content=F("content"),
-        last_message_created_at=F("created_at"),
-    ),
+    lambda: ChatMessage.objects.values(**{name: F(path) for name, path, _, _ in _LAST_MESSAGE}),
 )
 # The paginator's count: grouped by the user, so no member yields no row (count 0).
 _channel_count = PreparedQuery(
