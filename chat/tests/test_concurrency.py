@@ -2,15 +2,19 @@
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 
+import MySQLdb
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
 from chat.services import channel_mark_read, course_channel_ensure, message_post
 from chat.tests.conftest import course_channel, subscribe
+from platform_project.errors import NotFound
 from subscriptions.tests.factories import PlanFactory
 
 pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
@@ -37,6 +41,50 @@ def run_together(jobs: list[Callable[[], object]]) -> list[BaseException]:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
     return errors
+
+
+def _in_transaction() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@in_transaction")
+        return cursor.fetchone()[0]
+
+
+def _holder_connection():
+    """A connection of its own (outside Django) to hold row locks while a test acts."""
+    db = settings.DATABASES["default"]
+    return MySQLdb.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=int(db["PORT"] or 3306),
+        user=db["USER"],
+        password=db["PASSWORD"],
+        database=connection.settings_dict["NAME"],
+    )
+
+
+def _learner_in_a_course() -> tuple:
+    """A subscriber and their plan's course channel."""
+    plan, learner = PlanFactory(), UserFactory()
+    subscribe(learner, plan)
+    return learner, course_channel(plan)
+
+
+@contextlib.contextmanager
+def _read_mark_locked_elsewhere(channel: ChatChannel, learner):
+    """Another connection holds `learner`'s membership row; this connection waits 1 s for it."""
+    holder = _holder_connection()
+    holder.cursor().execute(
+        "SELECT id FROM chat_memberships WHERE channel_id = %s AND user_id = %s FOR UPDATE",
+        [channel.pk, learner.pk],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
 
 
 def test_concurrent_posts_get_seqs_one_to_n_without_gaps():
@@ -133,25 +181,13 @@ def test_a_post_waiting_on_its_senders_row_does_not_hold_up_other_channels():
     # A transaction holds the sender's row (an account update hashing a new password does); the
     # post's INSERT waits on it for its foreign-key check. An INSERT … SELECT would hold the
     # table's AUTO-INC lock meanwhile and stall every post of every channel.
-    import time
-
-    import MySQLdb
-    from django.conf import settings
-
     waiting, other = UserFactory.create_batch(2)
     channels = []
     for user in (waiting, other):
         plan = PlanFactory()
         subscribe(user, plan)
         channels.append(course_channel(plan))
-    db = settings.DATABASES["default"]
-    holder = MySQLdb.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=int(db["PORT"] or 3306),
-        user=db["USER"],
-        password=db["PASSWORD"],
-        database=connection.settings_dict["NAME"],
-    )
+    holder = _holder_connection()
     holder.cursor().execute("SELECT id FROM users WHERE id = %s FOR UPDATE", [waiting.pk])
     errors: list[BaseException] = []
 
@@ -180,34 +216,12 @@ def test_a_post_waiting_on_its_senders_row_does_not_hold_up_other_channels():
     assert ChatMessage.objects.filter(sender=waiting).count() == 1
 
 
-def _in_transaction() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT @@in_transaction")
-        return cursor.fetchone()[0]
-
-
-def _holder_connection():
-    import MySQLdb
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    return MySQLdb.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=int(db["PORT"] or 3306),
-        user=db["USER"],
-        password=db["PASSWORD"],
-        database=connection.settings_dict["NAME"],
-    )
-
-
 class TestPostBatchIsItsOwnTransaction:
     """The API's post runs outside the request transaction; on MariaDB its statement batch is
     START TRANSACTION … COMMIT in one round trip. Nothing may stay open or half-written."""
 
     def test_a_post_commits_and_leaves_no_transaction_open(self, client_for):
-        plan, learner = PlanFactory(), UserFactory()
-        subscribe(learner, plan)
-        channel = course_channel(plan)
+        learner, channel = _learner_in_a_course()
 
         response = client_for(learner).post(
             f"/chat/channels/{channel.pk}/messages", {"content": "hello"}, format="json"
@@ -222,26 +236,12 @@ class TestPostBatchIsItsOwnTransaction:
     def test_a_statement_failing_mid_batch_rolls_the_post_back(self, client_for):
         # The sender's read mark is locked elsewhere: the batch's third statement times out
         # after the seq was raised and the message inserted.
-        plan, learner = PlanFactory(), UserFactory()
-        subscribe(learner, plan)
-        channel = course_channel(plan)
-        holder = _holder_connection()
-        holder.cursor().execute(
-            "SELECT id FROM chat_memberships WHERE channel_id = %s AND user_id = %s FOR UPDATE",
-            [channel.pk, learner.pk],
-        )
-        with connection.cursor() as cursor:
-            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+        learner, channel = _learner_in_a_course()
         client = client_for(learner)
-        try:
+        with _read_mark_locked_elsewhere(channel, learner):
             response = client.post(
                 f"/chat/channels/{channel.pk}/messages", {"content": "stuck"}, format="json"
             )
-        finally:
-            holder.rollback()
-            holder.close()
-            with connection.cursor() as cursor:
-                cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
 
         assert response.status_code == 503
         assert response.json()["code"] == "service_unavailable"
@@ -253,11 +253,7 @@ class TestPostBatchIsItsOwnTransaction:
         assert (again.status_code, again.json()["seq"]) == (201, 1)
 
     def test_a_channel_deleted_before_the_batch_is_404_with_nothing_open(self):
-        from platform_project.errors import NotFound
-
-        plan, learner = PlanFactory(), UserFactory()
-        subscribe(learner, plan)
-        channel = course_channel(plan)
+        learner, channel = _learner_in_a_course()
         ChatChannel.objects.filter(pk=channel.pk).delete()
 
         with pytest.raises(NotFound):
@@ -269,11 +265,7 @@ class TestPostBatchIsItsOwnTransaction:
     def test_a_client_giving_up_during_the_lock_wait_commits_nothing(self, client_for):
         # The channel row is locked elsewhere for longer than the client waits (a read timeout,
         # as gunicorn.conf.py sets): the post answers 503, so it must not commit afterwards.
-        import time
-
-        plan, learner = PlanFactory(), UserFactory()
-        subscribe(learner, plan)
-        channel = course_channel(plan)
+        learner, channel = _learner_in_a_course()
         holder = _holder_connection()
         holder.cursor().execute(
             "SELECT id FROM chat_channels WHERE id = %s FOR UPDATE", [channel.pk]
@@ -299,28 +291,15 @@ class TestPostBatchIsItsOwnTransaction:
         assert not ChatMessage.objects.exists()
 
     def test_an_error_caught_inside_a_callers_transaction_commits_no_half_post(self):
-        from django.db import OperationalError, transaction
-
-        plan, learner = PlanFactory(), UserFactory()
-        subscribe(learner, plan)
-        channel = course_channel(plan)
-        holder = _holder_connection()
-        holder.cursor().execute(
-            "SELECT id FROM chat_memberships WHERE channel_id = %s AND user_id = %s FOR UPDATE",
-            [channel.pk, learner.pk],
-        )
-        with connection.cursor() as cursor:
-            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
-        try:
-            with pytest.raises(transaction.TransactionManagementError), transaction.atomic():
-                with contextlib.suppress(OperationalError):
-                    message_post(channel=channel, sender=learner, content="half")
-                ChatChannel.objects.count()  # the doomed transaction refuses more work
-        finally:
-            holder.rollback()
-            holder.close()
-            with connection.cursor() as cursor:
-                cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
+        learner, channel = _learner_in_a_course()
+        with (
+            _read_mark_locked_elsewhere(channel, learner),
+            pytest.raises(transaction.TransactionManagementError),
+            transaction.atomic(),
+        ):
+            with contextlib.suppress(OperationalError):
+                message_post(channel=channel, sender=learner, content="half")
+            ChatChannel.objects.count()  # the doomed transaction refuses more work
 
         assert ChatChannel.objects.get(pk=channel.pk).last_seq == 0
         assert not ChatMessage.objects.exists()
