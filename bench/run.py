@@ -19,6 +19,7 @@ import base64
 import math
 import os
 import resource
+import runpy
 import secrets
 import shutil
 import signal
@@ -524,8 +525,9 @@ def main() -> None:
             else None,
         }
     duration = slice_s * rounds
-    workers = os.environ.get("GUNICORN_WORKERS") or f"{(os.cpu_count() or 1) * 2 + 1} (default)"
-    threads = os.environ.get("GUNICORN_THREADS") or "1 (default)"
+    # As gunicorn.conf.py answers them (with GUNICORN_WORKERS / GUNICORN_THREADS applied).
+    served = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    workers, threads = served["workers"], served.get("threads", 1)
     hasher = Argon2PasswordHasher
     print(
         f"\nBENCH_SIZE={size_name}: {size['users']:,} bulk users, {size['plans']:,} plans, "
