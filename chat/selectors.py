@@ -168,7 +168,8 @@ _NOW_STAND_IN = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 # newest message is joined. Joined before the sort (as the reference queryset spells it), the
 # message's TEXT content rode in the sort's temporary table, which MariaDB then cannot keep in
 # memory (Aria instead; Created_tmp_disk_tables grew by one per list): 0.96 → ~0.8 ms a
-# statement. `sort_at` carries the sort key out of the derived table.
+# statement. `sort_at` carries the sort key out of the derived table (the outer SELECT does not
+# answer it).
 _channel_list_inner = PreparedQuery(
     lambda user_id, now: _channel_rows(user=User(pk=user_id), now=now).annotate(
         sort_at=F("channel__last_activity_at")
@@ -178,12 +179,15 @@ _channel_list_inner = PreparedQuery(
 )
 
 
-def _channel_list_outer(connection) -> str:
+def _channel_list_outer(connection, page_columns: list[str]) -> str:
     # Identifiers only, every one a constant quoted by the backend; no value enters this text.
     q = connection.ops.quote_name
-    columns = ", ".join(f"{q(table)}.{q(column)}" for _, _, table, column in _LAST_MESSAGE)
+    columns = ", ".join(
+        [f"{q('page')}.{q(name)}" for name in page_columns]
+        + [f"{q(table)}.{q(column)}" for _, _, table, column in _LAST_MESSAGE]
+    )
     return (
-        f"SELECT {q('page')}.*, {columns} "  # noqa: S608
+        f"SELECT {columns} "  # noqa: S608
         f"FROM ({{inner}}) {q('page')} "
         f"LEFT OUTER JOIN {q(ChatMessage._meta.db_table)} {q('m')} "
         f"ON ({q('m')}.{q('id')} = {q('page')}.{q('last_message_id')}) "
@@ -198,6 +202,7 @@ _channel_list = WrappedQuery(
     _channel_list_outer,
     # The outer SELECT's extra columns, named and converted as these are.
     lambda: ChatMessage.objects.values(**{name: F(path) for name, path, _, _ in _LAST_MESSAGE}),
+    hidden=("sort_at",),  # the outer ORDER BY's key only
 )
 # The paginator's count: grouped by the user, so no member yields no row (count 0).
 _channel_count = PreparedQuery(
@@ -227,19 +232,6 @@ class ChannelListRows(PreparedPage):
             user_id=user.pk,
             now=now or timezone.now(),
         )
-
-    def __getitem__(self, page: slice) -> list[dict]:
-        return _without_sort_key(super().__getitem__(page))
-
-    def slice_with_count(self, start: int, stop: int) -> tuple[list[dict], int | None]:
-        rows, total = super().slice_with_count(start, stop)
-        return _without_sort_key(rows), total
-
-
-def _without_sort_key(rows: list[dict]) -> list[dict]:
-    for row in rows:
-        del row["sort_at"]
-    return rows
 
 
 def channel_get_queryset(

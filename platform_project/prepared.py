@@ -38,8 +38,8 @@ class _Compiled:
     model_columns: tuple[int, int] | None  # the model's slice of a row (model querysets)
     init_list: tuple[str, ...]
     annotations: tuple[tuple[str, int], ...]
-    # MySQL: the SQL with its constant parameters already escaped in, `%s` where a stand-in's
-    # value goes, and the stand-in of each `%s` in order (see _inline_constants).
+    # MySQL: the SQL with its constant parameters already escaped in, `%(name)s` where a
+    # stand-in's value goes, and the names of those stand-ins (see _inline_constants).
     template: str | None = None
     template_slots: tuple[str, ...] = ()
 
@@ -58,8 +58,9 @@ def _inline_constants(
     mysqlclient has no server-side prepared statements: it escapes each parameter in Python
     and formats them into the statement on every execute (~2 µs a parameter; the channel list
     query has a dozen). The constants never change, so they are escaped here, by the same
-    connection method mysqlclient uses (`literal`), and each call escapes only its own values.
-    The template keeps `%%` for a literal percent, as the statement mysqlclient formats does.
+    connection method mysqlclient uses (`literal`), and each call escapes only its own values,
+    each once however often the statement repeats it (the channel list has the user's id six
+    times): the template names them (`%(user_id)s`) and keeps `%%` for a literal percent.
     Other databases (and constants that are not text, e.g. binary) keep the parameter path.
     """
     if connection.vendor != "mysql":
@@ -67,12 +68,12 @@ def _inline_constants(
     connection.ensure_connection()
     raw = connection.connection
     slot_at = {i: name for name, positions in slots for i in positions}
-    parts, order, index = [], [], 0
+    parts, names, index = [], set(), 0
     for token in re.split(r"(%s|%%)", sql):
         if token == "%s":
             if index in slot_at:
-                parts.append("%s")
-                order.append(slot_at[index])
+                parts.append(f"%({slot_at[index]})s")
+                names.add(slot_at[index])
             else:
                 try:
                     escaped = raw.literal(params[index]).decode(raw.encoding)
@@ -84,7 +85,7 @@ def _inline_constants(
             parts.append(token)
     if index != len(params):
         return None, ()
-    return "".join(parts), tuple(order)
+    return "".join(parts), tuple(sorted(names))
 
 
 def _apply_converters(rows: list, converters: dict, connection) -> list:
@@ -168,10 +169,10 @@ class PreparedQuery:
         if compiled.template is not None:
             connection.ensure_connection()
             raw = connection.connection
-            sql = compiled.template % tuple(
-                raw.literal(_adapt(connection, values[name])).decode(raw.encoding)
+            sql = compiled.template % {
+                name: raw.literal(_adapt(connection, values[name])).decode(raw.encoding)
                 for name in compiled.template_slots
-            )
+            }
             return (f"{sql} {suffix}" if suffix else sql), None
         params = list(compiled.params)
         for name, positions in compiled.slots:
@@ -223,11 +224,14 @@ class PreparedQuery:
 
 
 class WrappedQuery(PreparedQuery):
-    """A prepared query run as a derived table inside an outer SELECT: `outer(connection)`
-    answers that SELECT with `{inner}` where the inner statement goes (slices' LIMIT and
-    OFFSET stay inside it). The outer SELECT's columns are the inner ones (`inner.*`), then
-    those of `extra`, a reference values() queryset whose columns it adds (their names and the
-    ORM's converters are taken from it).
+    """A prepared query run as a derived table inside an outer SELECT.
+
+    `outer(connection, columns)` answers that SELECT with `{inner}` where the inner statement
+    goes (slices' LIMIT and OFFSET stay inside it); `columns` are the names of the inner
+    columns it must answer first, in order: all of them but `hidden`, which the outer SELECT
+    may use (a sort key) without answering (no converting, no removing afterwards). Then come
+    the columns of `extra`, a reference values() queryset whose columns it adds (their names and
+    the ORM's converters are taken from it).
 
     For what the ORM cannot spell: e.g. sorting and limiting a page before joining wide columns
     to it, so the sort's temporary table holds no TEXT column. The outer SELECT, the names and
@@ -236,28 +240,44 @@ class WrappedQuery(PreparedQuery):
     """
 
     def __init__(
-        self, inner: PreparedQuery, outer: Callable[[Any], str], extra: Callable[[], QuerySet]
+        self,
+        inner: PreparedQuery,
+        outer: Callable[[Any, list[str]], str],
+        extra: Callable[[], QuerySet],
+        *,
+        hidden: tuple[str, ...] = (),
     ):
         super().__init__(inner.build, **inner.stand_ins)
         self.inner = inner
         self.outer = outer
         self.extra = PreparedQuery(extra)
+        self.hidden = hidden
 
     def _compile(self, alias: str) -> _Compiled:
         inner = self.inner.compiled(alias)
         extra = self.extra.compiled(alias)
-        outer = self.outer(connections[alias])
+        missing = set(self.hidden) - set(inner.names)
+        if missing:
+            raise RuntimeError(f"wrapped query: hidden columns {missing} are not the inner query's")
+        answered = [i for i, name in enumerate(inner.names) if name not in self.hidden]
+        names = [inner.names[i] for i in answered]
+        outer = self.outer(connections[alias], names)
         if inner.template is None:  # the driver formats the whole statement: escape its `%`
             outer = outer.replace("%", "%%")
-        width = len(inner.names)
+        width = len(answered)
+        converters = {
+            position: inner.converters[i]
+            for position, i in enumerate(answered)
+            if i in inner.converters
+        }
         return replace(
             inner,
             sql=outer,  # with `{inner}`: see statement()
             template=None,
             template_slots=(),
-            names=(*inner.names, *extra.names),
+            names=(*names, *extra.names),
             converters={
-                **inner.converters,
+                **converters,
                 **{width + i: converter for i, converter in extra.converters.items()},
             },
         )
@@ -337,7 +357,9 @@ def _page_with_count(page: PreparedQuery, count: PreparedQuery) -> PreparedQuery
 
 def _combine_page_and_count(page: PreparedQuery, count: PreparedQuery) -> PreparedQuery:
     if isinstance(page, WrappedQuery):  # the count goes into the inner query
-        return WrappedQuery(_page_with_count(page.inner, count), page.outer, page.extra.build)
+        return WrappedQuery(
+            _page_with_count(page.inner, count), page.outer, page.extra.build, hidden=page.hidden
+        )
     missing = set(count.stand_ins) - set(page.stand_ins)
     if missing:
         raise RuntimeError(f"prepared page: the count's stand-ins {missing} are not the page's")

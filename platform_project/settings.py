@@ -118,6 +118,10 @@ if _db["ENGINE"] == "django.db.backends.mysql":
             "connect_timeout": env.int("DJANGO_DB_CONNECT_TIMEOUT", default=5),
         }
     )
+    # Django's result converters with a faster DATETIME parser (see the module).
+    from platform_project.mysql_conversions import conversions as _mysql_conversions
+
+    _db["OPTIONS"].setdefault("conv", _mysql_conversions)
     # A hung (not down) database: without a read timeout a worker waits on it until gunicorn
     # kills the worker. Opt-in (set it for the web server) because migrate or a bulk seed may
     # legitimately wait longer on one statement.

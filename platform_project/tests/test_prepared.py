@@ -74,16 +74,20 @@ def test_a_query_compiled_in_one_thread_runs_in_another():
 
 
 def test_constants_with_quotes_percents_and_unicode_give_the_reference_rows():
-    # On MySQL/MariaDB the constants are escaped into the statement once (a template with `%s`
-    # for the stand-ins); LIKE patterns carry `%`, names carry quotes and non-ASCII letters.
-    names = ["50% off", "O'Brien \\ co", "Zoë 😀", "plain"]
+    # On MySQL/MariaDB the constants are escaped into the statement once (a template with
+    # `%(user_id)s` for the stand-in); LIKE patterns carry `%`, names carry quotes and non-ASCII
+    # letters, and one constant spells a template placeholder.
+    names = ["50% off", "O'Brien \\ co", "Zoë 😀", "plain", "%(user_id)s"]
     users = [UserFactory(first_name=name) for name in names]
 
     def build(user_id):
         return (
             User.objects.filter(pk__gte=user_id)
             .filter(first_name__contains="%")
-            .union(User.objects.filter(first_name__in=["O'Brien \\ co", "Zoë 😀"]), all=True)
+            .union(
+                User.objects.filter(first_name__in=["O'Brien \\ co", "Zoë 😀", "%(user_id)s"]),
+                all=True,
+            )
             .values("id", "first_name")
             .order_by("id")
         )
@@ -100,4 +104,88 @@ def test_constants_with_quotes_percents_and_unicode_give_the_reference_rows():
         "50% off",
         "O'Brien \\ co",
         "Zoë 😀",
+        "%(user_id)s",  # it contains "%" and is in the list: both halves of the union
+        "%(user_id)s",
     ]
+
+
+def test_a_stand_in_used_several_times_takes_each_calls_value_everywhere():
+    alice, bob, carol = UserFactory.create_batch(3)
+
+    def build(low, high):
+        return (
+            User.objects.filter(pk__gte=low, pk__lte=high)
+            .exclude(pk=low)
+            .union(User.objects.filter(pk=high), all=True)
+            .values("id")
+            .order_by("id")
+        )
+
+    query = PreparedQuery(build, low=STAND_IN, high=STAND_IN - 2)
+    for low, high in ((alice.pk, carol.pk), (bob.pk, carol.pk), (alice.pk, alice.pk)):
+        assert query.rows("default", low=low, high=high) == list(build(low, high))
+
+
+def _users_by_join_date(connection, columns):
+    q = connection.ops.quote_name
+    answered = ", ".join(f"{q('page')}.{q(name)}" for name in columns)
+    return (
+        f"SELECT {answered}, {q('u')}.{q('last_login')} "
+        f"FROM ({{inner}}) {q('page')} "
+        f"INNER JOIN {q('users')} {q('u')} ON ({q('u')}.{q('id')} = {q('page')}.{q('id')}) "
+        f"ORDER BY {q('page')}.{q('date_joined')} DESC, {q('page')}.{q('id')} DESC"
+    )
+
+
+def test_a_wrapped_query_answers_all_but_its_hidden_columns_converted_as_the_orm_does():
+    from datetime import timedelta
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    from platform_project.prepared import WrappedQuery
+
+    now = timezone.now().replace(microsecond=0)
+    users = UserFactory.create_batch(3)
+    for i, user in enumerate(users):  # joined in the reverse order of their ids
+        user.date_joined = now - timedelta(days=i)
+        user.last_login = now - timedelta(hours=i)
+        user.save()
+    inner = PreparedQuery(
+        lambda low: (
+            User.objects.filter(pk__gte=low)
+            .values("id", "date_joined", "username")
+            .order_by("-date_joined", "-id")
+        ),
+        low=STAND_IN,
+    )
+    wrapped = WrappedQuery(
+        inner,
+        _users_by_join_date,
+        lambda: User.objects.values(seen_at=F("last_login")),
+        hidden=("date_joined",),
+    )
+
+    rows = wrapped.rows_slice("default", slice(0, 2), low=users[0].pk)
+
+    assert rows == [
+        {"id": user.pk, "username": user.username, "seen_at": user.last_login} for user in users[:2]
+    ]
+    assert rows[0]["seen_at"].tzinfo is not None  # the extra column's converter, shifted
+
+
+def test_a_wrapped_query_refuses_a_hidden_column_the_inner_query_lacks():
+    from django.db.models import F
+
+    from platform_project.prepared import WrappedQuery
+
+    inner = PreparedQuery(lambda low: User.objects.filter(pk__gte=low).values("id"), low=STAND_IN)
+    wrapped = WrappedQuery(
+        inner,
+        _users_by_join_date,
+        lambda: User.objects.values(seen_at=F("last_login")),
+        hidden=("sort_key",),
+    )
+
+    with pytest.raises(RuntimeError, match="sort_key"):
+        wrapped.rows("default", low=1)
