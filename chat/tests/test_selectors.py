@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from MySQLdb.constants import FIELD_TYPE
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChatChannel, ChatMessage
@@ -555,3 +556,22 @@ def test_mysql_channel_list_sorts_without_an_on_disk_temporary_table(course):
     rows, total = ChannelListRows(user=course.learner).slice_with_count(0, 20)
     assert disk_tables() == before
     assert (total, rows[0]["last_message_content"]) == (1, "x" * 3000)
+
+
+@pytest.mark.mysql
+def test_mysql_channel_list_counts_unread_messages_in_integers(course):
+    # The seqs are unsigned columns: GREATEST/CASE over them and a signed count would make
+    # MariaDB compute (and send) the unread count as DECIMAL.
+    from chat.selectors import _channel_list
+
+    message_post(channel=course.channel, sender=course.professional, content="hello")
+    sql, params = _channel_list.statement(
+        "default", "LIMIT 20", user_id=course.learner.pk, now=timezone.now()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        types = {column[0]: column[1] for column in cursor.description}
+
+    assert types["unread_count"] == FIELD_TYPE.LONGLONG
+    assert rows[0][list(types).index("unread_count")] == 1
