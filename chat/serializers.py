@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from chat.models import ChannelType
 from chat.services import MESSAGE_MAX_LENGTH
-from platform_project.datetimes import iso_utc
+from platform_project.datetimes import utc_for_json
 
 
 def _last_message_dict(message) -> dict:
@@ -12,7 +12,7 @@ def _last_message_dict(message) -> dict:
         "sender_id": message.sender_id,
         "sender_username": message.sender.username,
         "content": message.content,
-        "created_at": iso_utc(message.created_at),
+        "created_at": utc_for_json(message.created_at),
     }
 
 
@@ -23,7 +23,7 @@ def _last_message_columns_dict(row: dict) -> dict:
         "sender_id": row["last_message_sender_id"],
         "sender_username": row["last_message_sender_username"],
         "content": row["last_message_content"],
-        "created_at": iso_utc(row["last_message_created_at"]),
+        "created_at": utc_for_json(row["last_message_created_at"]),
     }
 
 
@@ -103,7 +103,7 @@ class MessageOutputSerializer(serializers.Serializer):
                 "sender_id": message["sender_id"],
                 "sender_username": message["sender_username"],
                 "content": message["content"],
-                "created_at": iso_utc(message["created_at"]),
+                "created_at": utc_for_json(message["created_at"]),
             }
         # The declared fields document the shape (OpenAPI, validation of nothing: output only).
         # Building the dict directly: DRF's per-field get_attribute / to_representation and

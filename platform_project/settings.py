@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import orjson
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -226,6 +227,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["platform_project.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_METADATA_CLASS": "platform_project.metadata.MinimalMetadata",
+    # Aware UTC datetimes are written with a "Z", as DRF's DateTimeField writes them (see
+    # platform_project.datetimes).
+    "ORJSON_RENDERER_OPTIONS": (orjson.OPT_UTC_Z,),
     "DEFAULT_PAGINATION_CLASS": "platform_project.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -3,7 +3,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from platform_project.datetimes import iso_utc
+from platform_project.datetimes import utc_for_json
 from subscriptions.models import (
     PaymentMethod,
     Professional,
@@ -94,8 +94,8 @@ class PlanOutputSerializer(serializers.ModelSerializer):
             "currency": plan["currency"],
             "duration_days": plan["duration_days"],
             "is_active": plan["is_active"],
-            "created_at": iso_utc(plan["created_at"]),
-            "updated_at": iso_utc(plan["updated_at"]),
+            "created_at": utc_for_json(plan["created_at"]),
+            "updated_at": utc_for_json(plan["updated_at"]),
         }
 
     class Meta:
