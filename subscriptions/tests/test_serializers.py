@@ -40,3 +40,40 @@ def test_plan_output_of_a_catalogue_row_equals_that_of_the_model():
         "5.50",
         "99999999.99",
     ]
+
+
+@pytest.mark.parametrize(
+    "price",
+    [
+        "0.00",
+        "0.01",
+        "5.50",
+        "19.99",
+        "99999999.99",
+        "12345678.90",
+        "-0.00",
+        "5.5",
+        "0.005",  # rounding: half even, as the field
+        "0.015",
+        "0.025",
+        "2.675",
+        "1E+2",
+        "7",
+    ],
+)
+def test_the_price_text_is_what_drfs_decimal_field_writes(price):
+    from subscriptions.serializers import _PRICE, _price_text
+
+    assert _price_text(Decimal(price)) == _PRICE.to_representation(Decimal(price))
+
+
+def test_the_price_text_matches_drf_for_many_column_values():
+    import random
+
+    from subscriptions.serializers import _PRICE, _price_text
+
+    rng = random.Random(20261125)
+    for _ in range(5000):
+        cents = rng.choice([rng.randrange(0, 100), rng.randrange(0, 10**10)])
+        price = Decimal(cents).scaleb(-2)  # the column's shape: two places, up to ten digits
+        assert _price_text(price) == _PRICE.to_representation(price), price
