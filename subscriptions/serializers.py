@@ -72,12 +72,9 @@ class PlanInputSerializer(serializers.Serializer):
         return abs(value) if value == 0 else value  # "-0.00" is stored and shown as "0.00"
 
 
-# The stand-alone twin of the field DRF derives for the price.
-_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
-
-
 def _price_text(price: Decimal) -> str:
-    """What `_PRICE` writes, for a price read from the DECIMAL(10, 2) column.
+    """What the price field DRF derives for PlanOutputSerializer writes, for a price read from
+    the DECIMAL(10, 2) column.
 
     DRF's field quantizes in Python (~18,000 instructions a price, 8% of a catalogue page);
     Decimal's own formatting to two places is C and rounds as the field does (half even), so
