@@ -40,6 +40,27 @@ def test_only_the_datetime_converters_differ_from_djangos():
     assert conversions.keys() == django_conversions.keys()
 
 
+def _probe_rows(cursor) -> tuple:
+    """DATETIME(0..6), TIMESTAMP(6) and the zero date as the server sends them, read through
+    `cursor`'s connection (its converters); the session is left as it was."""
+    columns = ", ".join(
+        f"CAST('2026-11-25 04:10:18.123456' AS DATETIME({fsp}))" for fsp in range(7)
+    )
+    cursor.execute(
+        "CREATE TEMPORARY TABLE conversion_probe (created TIMESTAMP(6) NULL, zero DATETIME NULL)"
+    )
+    cursor.execute("SET @saved_mode = @@sql_mode, SESSION sql_mode = ''")  # allows the zero date
+    cursor.execute("INSERT INTO conversion_probe VALUES ('2026-11-25 04:10:18.5', '0000-00-00')")
+    cursor.execute("SET SESSION sql_mode = @saved_mode")
+    cursor.execute(
+        f"SELECT {columns}, CAST('0001-01-01 00:00:00' AS DATETIME), created, zero "
+        "FROM conversion_probe"
+    )
+    rows = cursor.fetchall()
+    cursor.execute("DROP TEMPORARY TABLE conversion_probe")
+    return tuple(rows)
+
+
 @pytest.mark.mysql
 @pytest.mark.django_db
 def test_the_server_values_convert_as_with_mysqlclients_own_converters():
@@ -48,38 +69,11 @@ def test_the_server_values_convert_as_with_mysqlclients_own_converters():
     settings = connection.get_connection_params()
     settings.pop("conv")
     plain = MySQLdb.connect(**settings)  # mysqlclient's own conversion table
-    columns = ", ".join(
-        f"CAST('2026-11-25 04:10:18.123456' AS DATETIME({fsp}))" for fsp in range(7)
-    )
-    query = (
-        f"SELECT {columns}, CAST('0001-01-01 00:00:00' AS DATETIME), created, zero "
-        "FROM conversion_probe"
-    )
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE conversion_probe (created TIMESTAMP(6) NULL, "
-                "zero DATETIME NULL)"
-            )
-            cursor.execute("SET @saved_mode = @@sql_mode, SESSION sql_mode = ''")
-            cursor.execute(
-                "INSERT INTO conversion_probe VALUES ('2026-11-25 04:10:18.5', '0000-00-00')"
-            )
-            cursor.execute("SET SESSION sql_mode = @saved_mode")
-            cursor.execute(query)
-            ours = cursor.fetchall()
-            cursor.execute("DROP TEMPORARY TABLE conversion_probe")
+            ours = _probe_rows(cursor)
         with plain.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE conversion_probe (created TIMESTAMP(6) NULL, "
-                "zero DATETIME NULL)"
-            )
-            cursor.execute("SET SESSION sql_mode = ''")
-            cursor.execute(
-                "INSERT INTO conversion_probe VALUES ('2026-11-25 04:10:18.5', '0000-00-00')"
-            )
-            cursor.execute(query)
-            theirs = cursor.fetchall()
+            theirs = _probe_rows(cursor)
     finally:
         plain.close()
     assert ours == theirs
