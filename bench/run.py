@@ -363,6 +363,21 @@ class CpuMeter:
             children.ru_utime + children.ru_stime,
         )
 
+    def settle(self, *, window: float = 0.1, idle_cpu: float = 0.005, limit: float = 15.0) -> None:
+        """Waits until the server and the database are idle (under `idle_cpu` seconds of CPU in
+        a `window`). When wrk stops, requests it already sent are still being served: up to one
+        per connection, ~0.2 s of CPU each for a login. Measured from the next row's start,
+        they slowed whatever ran next (the floor, after login, by ~20%) and their CPU counted
+        as that row's."""
+        deadline = time.monotonic() + limit
+        last = self.read()
+        while time.monotonic() < deadline:
+            time.sleep(window)
+            now = self.read()
+            if now[0] - last[0] < idle_cpu and now[1] - last[1] < idle_cpu:
+                return
+            last = now
+
 
 def sql_loop(url: str, sql: str, seconds: float) -> dict:
     """The message page's SQL, back to back over one mysqlclient connection."""
@@ -495,11 +510,13 @@ def main() -> None:
                     if round_no == 0:
                         warm = fixtures.lines(row, math.ceil(1500 * size["warmup"]) + 1)
                         run_wrk(wrk, base, warm, size["warmup"], connections)
+                        meter.settle()
                     # A login takes ~0.1 s of CPU (Argon2): give it time to finish some.
                     row_s = max(slice_s, 3) if row == "login" else slice_s
                     lines = fixtures.lines(row, math.ceil(1500 * row_s) + 1)
                     before = meter.read()
                     sample = run_wrk(wrk, base, lines, row_s, connections)
+                    meter.settle()  # this row's requests still in flight are this row's CPU
                     sample["cpu"] = [b - a for a, b in zip(before, meter.read(), strict=True)]
                     samples[row].append(sample)
                     log(f"round {round_no + 1}/{rounds} {row}: {samples[row][-1]['rps']:.0f} req/s")
