@@ -230,8 +230,9 @@ class WrappedQuery(PreparedQuery):
     goes (slices' LIMIT and OFFSET stay inside it); `columns` are the names of the inner
     columns it must answer first, in order: all of them but `hidden`, which the outer SELECT
     may use (a sort key) without answering (no converting, no removing afterwards). Then come
-    the columns of `extra`, a reference values() queryset whose columns it adds (their names and
-    the ORM's converters are taken from it).
+    the columns of `extra`: reference values() querysets (one, or a tuple of them for columns
+    of several models) whose columns it adds in order (their names and the ORM's converters are
+    taken from them).
 
     For what the ORM cannot spell: e.g. sorting and limiting a page before joining wide columns
     to it, so the sort's temporary table holds no TEXT column. The outer SELECT, the names and
@@ -243,19 +244,19 @@ class WrappedQuery(PreparedQuery):
         self,
         inner: PreparedQuery,
         outer: Callable[[Any, list[str]], str],
-        extra: Callable[[], QuerySet],
+        extra: Callable[[], QuerySet] | tuple[Callable[[], QuerySet], ...],
         *,
         hidden: tuple[str, ...] = (),
     ):
         super().__init__(inner.build, **inner.stand_ins)
         self.inner = inner
         self.outer = outer
-        self.extra = PreparedQuery(extra)
+        self.extra_builds = extra if isinstance(extra, tuple) else (extra,)
+        self.extras = tuple(PreparedQuery(build) for build in self.extra_builds)
         self.hidden = hidden
 
     def _compile(self, alias: str) -> _Compiled:
         inner = self.inner.compiled(alias)
-        extra = self.extra.compiled(alias)
         missing = set(self.hidden) - set(inner.names)
         if missing:
             raise RuntimeError(f"wrapped query: hidden columns {missing} are not the inner query's")
@@ -270,16 +271,17 @@ class WrappedQuery(PreparedQuery):
             for position, i in enumerate(answered)
             if i in inner.converters
         }
+        for extra in (extra.compiled(alias) for extra in self.extras):
+            converters.update({width + i: converter for i, converter in extra.converters.items()})
+            names.extend(extra.names)
+            width += len(extra.names)
         return replace(
             inner,
             sql=outer,  # with `{inner}`: see statement()
             template=None,
             template_slots=(),
-            names=(*names, *extra.names),
-            converters={
-                **converters,
-                **{width + i: converter for i, converter in extra.converters.items()},
-            },
+            names=tuple(names),
+            converters=converters,
         )
 
     def statement(self, alias: str, suffix: str = "", **values: Any) -> tuple[str, list | None]:
@@ -324,8 +326,12 @@ class PreparedPage:
         rows = self._count.rows(self.using, **self._count_values(self.values))
         return rows[0]["n"] if rows else 0
 
+    def finish_rows(self, rows: list[dict]) -> list[dict]:
+        """What a subclass does to the page's rows before they are answered (here: nothing)."""
+        return rows
+
     def __getitem__(self, page: slice) -> list[dict]:
-        return self._page.rows_slice(self.using, page, **self.values)
+        return self.finish_rows(self._page.rows_slice(self.using, page, **self.values))
 
     def slice_with_count(self, start: int, stop: int) -> tuple[list[dict], int | None]:
         """Rows `[start:stop]` and the count; the count is None when the slice is empty (no
@@ -338,7 +344,7 @@ class PreparedPage:
         total = rows[0][_PAGE_TOTAL]
         for row in rows:
             del row[_PAGE_TOTAL]
-        return rows, total
+        return self.finish_rows(rows), total
 
 
 _pages_with_count: dict[tuple[int, int], PreparedQuery] = {}
@@ -358,7 +364,7 @@ def _page_with_count(page: PreparedQuery, count: PreparedQuery) -> PreparedQuery
 def _combine_page_and_count(page: PreparedQuery, count: PreparedQuery) -> PreparedQuery:
     if isinstance(page, WrappedQuery):  # the count goes into the inner query
         return WrappedQuery(
-            _page_with_count(page.inner, count), page.outer, page.extra.build, hidden=page.hidden
+            _page_with_count(page.inner, count), page.outer, page.extra_builds, hidden=page.hidden
         )
     missing = set(count.stand_ins) - set(page.stand_ins)
     if missing:

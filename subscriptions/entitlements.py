@@ -1,8 +1,10 @@
 """The one place that decides access to a professional's paid things.
 
 Chat (read / post in a course channel) and content (see `full_content`) both ask
-`entitlement_for`. List endpoints that need the same answer for many rows at once use
-`entitled_expression`, the same rule written as SQL; tests hold the two to the same matrix.
+`entitlement_for`. List endpoints that need the same answer for many rows at once either
+apply the rule to columns the list's query carries (`entitlement_from_annotations`,
+`can_post_from_columns`) or use `entitled_expression`, the same rule written as SQL (the
+content list filters by it); tests hold all of them to the same matrix.
 
 The rule:
 - the professional who owns the plan: everything;
@@ -22,7 +24,7 @@ from django.db.models.expressions import Expression
 from django.utils import timezone
 
 from accounts.models import User
-from subscriptions.models import Subscription
+from subscriptions.models import Subscription, SubscriptionStatus, status_grants_access
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,15 @@ def _subscriptions_scope(*, plan_id: int | None, professional_id: int) -> Q:
     return Q(plan__professional_id=professional_id)
 
 
-def _decide(user: User, *, is_owner: bool, held: list[Subscription], now: datetime) -> Entitlement:
+# A held subscription as the rule reads it: (status, expires_at).
+Held = tuple[str, datetime | None]
+
+
+def _decide(user: User, *, is_owner: bool, held: list[Held], now: datetime) -> Entitlement:
     """The rule, for an authenticated user and the subscriptions they hold in scope."""
     if is_owner:
         return EVERYTHING
-    if any(subscription.grants_access(now) for subscription in held):
+    if any(status_grants_access(status, expires_at, now) for status, expires_at in held):
         return EVERYTHING
     if user.is_staff:
         return STAFF
@@ -74,7 +80,7 @@ def entitlement_for(
     held = list(
         Subscription.objects.filter(
             _subscriptions_scope(plan_id=plan_id, professional_id=professional_id), user=user
-        ).only("status", "expires_at")
+        ).values_list("status", "expires_at")
     )
     return _decide(user, is_owner=False, held=held, now=now or timezone.now())
 
@@ -113,13 +119,51 @@ def entitlement_from_annotations(
     """`entitlement_for` for one plan, from the columns of `plan_subscription_annotations`."""
     if not user.is_authenticated:
         return NOTHING
-    held = [] if status is None else [Subscription(status=status, expires_at=expires_at)]
+    held = [] if status is None else [(status, expires_at)]
     return _decide(
         user,
         is_owner=owner_user_id is not None and owner_user_id == user.pk,
         held=held,
         now=now or timezone.now(),
     )
+
+
+def can_post_from_columns(
+    user: User | AnonymousUser,
+    *,
+    owner_user_id: int | None,
+    status: str | None,
+    expires_at: datetime | None,
+    entitled_by_professional: bool | None,
+    now: datetime,
+) -> bool:
+    """`entitlement_for(...).can_post` for one row of a list, from columns the row carries.
+
+    `owner_user_id`, `status` and `expires_at` are those of `entitlement_from_annotations` (the
+    user's subscription to the row's plan; NULLs for none, or for a row without a plan).
+    `entitled_by_professional` answers `professional_entitling_exists` for a row without a plan
+    (the scope is then every plan of the professional, which one pair of columns cannot carry).
+    The rule itself stays `_decide`'s.
+    """
+    if not user.is_authenticated:
+        return False
+    held: list[Held] = [] if status is None else [(status, expires_at)]
+    if entitled_by_professional:
+        # SQL found an entitling subscription (active, not past its expiry) in that scope.
+        held.append((SubscriptionStatus.ACTIVE, None))
+    is_owner = owner_user_id is not None and owner_user_id == user.pk
+    return _decide(user, is_owner=is_owner, held=held, now=now).can_post
+
+
+def professional_entitling_exists(
+    user: User | AnonymousUser, *, professional_ref: str, now: datetime | None = None
+) -> Exists | Value:
+    """Whether `user` holds an entitling subscription to any plan of the professional at
+    `professional_ref` (the scope of things without a plan), as a SQL condition."""
+    if not user.is_authenticated:
+        return Value(False)
+    active = Subscription.objects.entitling(now or timezone.now()).filter(user_id=user.pk)
+    return Exists(active.filter(plan__professional_id=OuterRef(professional_ref)))
 
 
 def entitled_expression(
@@ -140,13 +184,15 @@ def entitled_expression(
     now = now or timezone.now()
     active = Subscription.objects.entitling(now).filter(user_id=user.pk)
     same_plan = active.filter(plan_id=OuterRef(plan_ref))
-    any_plan_of_professional = active.filter(plan__professional_id=OuterRef(professional_ref))
+    any_plan_of_professional = professional_entitling_exists(
+        user, professional_ref=professional_ref, now=now
+    )
     # The plan test first: MySQL/MariaDB evaluate AND left to right and stop at the first
     # false, so a channel of a plan (the usual case) never runs the professional-wide EXISTS.
     return (
         Q(**{owner_user_ref: user.pk})
         | Q(Exists(same_plan))
-        | (Q(**{f"{plan_ref}__isnull": True}) & Q(Exists(any_plan_of_professional)))
+        | (Q(**{f"{plan_ref}__isnull": True}) & Q(any_plan_of_professional))
     )
 
 

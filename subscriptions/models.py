@@ -1,3 +1,4 @@
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -112,6 +113,13 @@ class SubscriptionStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+def status_grants_access(status: str, expires_at: datetime | None, now: datetime) -> bool:
+    """A subscription with this status and expiry grants access at `now`: active and not past
+    `expires_at` (the row-level twin of `SubscriptionQuerySet.entitling`). A plain function, so
+    rules that read the two columns from a list's rows need no model instance per row."""
+    return status == SubscriptionStatus.ACTIVE and (expires_at is None or expires_at > now)
+
+
 class SubscriptionQuerySet(models.QuerySet):
     def entitling(self, now=None):
         """Subscriptions that grant access right now: active and not past `expires_at`.
@@ -166,10 +174,7 @@ class Subscription(models.Model):
 
     def grants_access(self, now=None) -> bool:
         """Active and not past `expires_at` (the row-level twin of `entitling()`)."""
-        now = now or timezone.now()
-        return self.status == SubscriptionStatus.ACTIVE and (
-            self.expires_at is None or self.expires_at > now
-        )
+        return status_grants_access(self.status, self.expires_at, now or timezone.now())
 
 
 class PaymentMethod(models.TextChoices):

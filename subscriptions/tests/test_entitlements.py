@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from subscriptions.entitlements import (
     EVERYTHING,
@@ -15,6 +16,7 @@ from subscriptions.entitlements import (
     STAFF,
     SUBSCRIPTION_EXPIRES_AT,
     SUBSCRIPTION_STATUS,
+    can_post_from_columns,
     entitlement_for,
     entitlement_from_annotations,
     plan_subscription_annotations,
@@ -86,3 +88,39 @@ def test_annotated_rule_agrees_with_entitlement_for(who, subscription, expected)
 
     assert annotated == expected
     assert queried == expected
+
+
+@pytest.mark.parametrize(("who", "subscription", "expected"), CASES)
+@pytest.mark.parametrize("entitled_by_professional", [None, False, True])
+def test_can_post_from_columns_follows_the_rule(
+    who, subscription, expected, entitled_by_professional
+):
+    # Arrange: the columns a channel list row carries, without touching the database.
+    user = {
+        "anonymous": AnonymousUser(),
+        "learner": User(pk=11),
+        "staff": User(pk=12, is_staff=True),
+        "owner": User(pk=13),
+    }[who]
+    now = timezone.now()
+    status, expires_at = None, None
+    if subscription is not None:
+        status, offset = subscription
+        expires_at = None if offset is None else now + offset
+
+    # Act
+    can_post = can_post_from_columns(
+        user,
+        owner_user_id=13,
+        status=status,
+        expires_at=expires_at,
+        entitled_by_professional=entitled_by_professional,
+        now=now,
+    )
+
+    # Assert: an entitling subscription elsewhere in the professional's scope (a row without a
+    # plan) lets a signed-in user post as one to the plan would.
+    if entitled_by_professional and who != "anonymous":
+        assert can_post is True
+    else:
+        assert can_post is expected.can_post
