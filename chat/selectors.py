@@ -223,6 +223,7 @@ _channel_list_inner = PreparedQuery(
     ).annotate(sort_at=F("channel__last_activity_at")),
     user_id=_USER_ID_STAND_IN,
     now=_NOW_STAND_IN,
+    server_prepared=True,  # ~2.7 KB of SQL: parsing it was ~18% of its server CPU
 )
 
 # The outer SELECT's columns for the rule: row name, path from a subscription, table alias and

@@ -189,3 +189,103 @@ def test_a_wrapped_query_refuses_a_hidden_column_the_inner_query_lacks():
 
     with pytest.raises(RuntimeError, match="sort_key"):
         wrapped.rows("default", low=1)
+
+
+def _names_wrapped_by_join_date(pattern="%?"):
+    """A server-prepared wrapped query: a stand-in repeated, a `%` and a `?` in constants (each
+    pattern makes statements of its own)."""
+    from django.db.models import F
+
+    from platform_project.prepared import WrappedQuery
+
+    inner = PreparedQuery(
+        lambda low: (
+            User.objects.filter(pk__gte=low)
+            .exclude(first_name__contains=pattern)
+            .exclude(pk=low)
+            .values("id", "date_joined", "first_name")
+            .order_by("-date_joined", "-id")
+        ),
+        low=STAND_IN,
+        server_prepared=True,
+    )
+    return WrappedQuery(
+        inner,
+        _users_by_join_date,
+        lambda: User.objects.values(seen_at=F("last_login")),
+        hidden=("date_joined",),
+    )
+
+
+@pytest.mark.mysql
+def test_a_server_prepared_query_answers_what_the_text_statement_answers():
+    # Arrange
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users = [UserFactory(first_name=name) for name in ["50% off?", "O'Brien ?", "Zoë 😀", "a%?b"]]
+    prepared = _names_wrapped_by_join_date()
+    as_text = _names_wrapped_by_join_date()
+    as_text.server_prepared = False
+
+    for low in (users[0].pk, users[1].pk):
+        for page in (slice(0, 2), slice(1, 3), slice(0, None)):
+            # Act
+            with CaptureQueriesContext(connection) as queries:
+                rows = prepared.rows_slice("default", page, low=low)
+
+            # Assert: the same rows (converted), one statement in the log: the EXECUTE.
+            assert rows == as_text.rows_slice("default", page, low=low), (low, page)
+            assert [q["sql"].split(" ")[0] for q in queries.captured_queries] == ["EXECUTE"]
+    assert [row["first_name"] for row in prepared.rows_slice("default", slice(0, 9), low=0)] == [
+        "Zoë 😀",
+        "O'Brien ?",
+        "50% off?",
+    ]  # newest first; "a%?b" excluded by the constant pattern
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)  # it closes the connection
+def test_a_server_prepared_statement_is_prepared_again_when_the_server_forgot_it():
+    from django.db import connection
+
+    user = UserFactory()
+    query = _names_wrapped_by_join_date()
+    expected = [{"id": user.pk, "first_name": user.first_name, "seen_at": user.last_login}]
+    assert query.rows_slice("default", slice(0, 5), low=user.pk - 1) == expected
+    name, _ = query.server_statement("default", connection.ops.limit_offset_sql(0, 5))
+
+    # Act: the session loses it (as after a reset), though the connection object stays.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DEALLOCATE PREPARE {name}")
+
+    assert query.rows_slice("default", slice(0, 5), low=user.pk - 1) == expected
+    # And a new connection starts with none: prepared again on first use.
+    connection.close()
+    assert query.rows_slice("default", slice(0, 5), low=user.pk - 1) == expected
+
+
+@pytest.mark.mysql
+def test_a_connection_holds_a_bounded_number_of_server_statements():
+    # Each page's LIMIT/OFFSET is a statement of its own: past the bound, pages run as text.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from platform_project import prepared as module
+
+    users = UserFactory.create_batch(3)
+    query = _names_wrapped_by_join_date(pattern="bounded%?")  # statements of its own
+    low = users[0].pk - 1
+    connection.ensure_connection()
+    held = connection.connection.__dict__.setdefault(module._HELD, set())
+    room = module._SERVER_STATEMENTS_MAX - len(held)
+    firsts = []
+    for offset in range(room + 2):
+        with CaptureQueriesContext(connection) as queries:
+            rows = query.rows_slice("default", slice(offset, offset + 1), low=low)
+        firsts.append(queries.captured_queries[0]["sql"].split(" ")[0])
+        newest_first = [user.pk for user in reversed(users)]
+        assert [row["id"] for row in rows] == newest_first[offset : offset + 1]
+
+    assert firsts == ["EXECUTE"] * room + ["SELECT", "SELECT"]
+    assert len(held) == module._SERVER_STATEMENTS_MAX
