@@ -304,13 +304,14 @@ class ChannelListRows(PreparedPage):
 
     def finish_rows(self, rows: list[dict]) -> list[dict]:
         """Each row's `can_post` by the entitlement rule, from the columns the query joined."""
-        user, now = self.user, self.now
+        user, now, course = self.user, self.now, ChannelType.COURSE.value
         for row in rows:
             owner_user_id = row.pop("owner_user_id")
             status = row.pop("subscription_status")
             expires_at = row.pop("subscription_expires_at")
             entitled_by_professional = row.pop("entitled_by_professional")
-            row["can_post"] = row["channel_type"] != ChannelType.COURSE or can_post_from_columns(
+            # Other channel types are open to their members.
+            row["can_post"] = row["channel_type"] != course or can_post_from_columns(
                 user,
                 owner_user_id=owner_user_id,
                 status=status,

@@ -25,6 +25,7 @@ from platform_project.schema import (
     VALIDATION_ERROR,
     error,
 )
+from platform_project.serializers import represent_many
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
 CHANNEL_ID = OpenApiParameter("channel_id", int, OpenApiParameter.PATH)
@@ -116,7 +117,7 @@ class UserChannelViewSet(GenericViewSet):
     def list(self, request, user_id: int):
         user = request.user if user_id == request.user.pk else user_get(user_id=user_id)
         page = self.paginate_queryset(selectors.ChannelListRows(user=user))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(self.get_serializer(), page))
 
 
 class ChannelMessageViewSet(GenericViewSet):
@@ -160,7 +161,7 @@ class ChannelMessageViewSet(GenericViewSet):
     def list(self, request, channel_id: int):
         rows = selectors.ChannelMessageRows(channel=self.get_object(), cached=True)
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(self.get_serializer(), page))
 
     @extend_schema(
         summary="Post a message",

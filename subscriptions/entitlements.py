@@ -15,6 +15,7 @@ The rule:
 - anyone else: nothing.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +25,7 @@ from django.db.models.expressions import Expression
 from django.utils import timezone
 
 from accounts.models import User
-from subscriptions.models import Subscription, SubscriptionStatus, status_grants_access
+from subscriptions.models import Subscription, status_grants_access
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,20 @@ def _subscriptions_scope(*, plan_id: int | None, professional_id: int) -> Q:
 Held = tuple[str, datetime | None]
 
 
+def _entitled(*, is_owner: bool, held: Iterable[Held], now: datetime) -> bool:
+    """The owner, or a holder of a subscription that grants access: everything, posting
+    included (the rule's first two lines; `can_post` is exactly this)."""
+    if is_owner:
+        return True
+    for status, expires_at in held:  # noqa: SIM110 (any(<generator>) costs a generator a row)
+        if status_grants_access(status, expires_at, now):
+            return True
+    return False
+
+
 def _decide(user: User, *, is_owner: bool, held: list[Held], now: datetime) -> Entitlement:
     """The rule, for an authenticated user and the subscriptions they hold in scope."""
-    if is_owner:
-        return EVERYTHING
-    if any(status_grants_access(status, expires_at, now) for status, expires_at in held):
+    if _entitled(is_owner=is_owner, held=held, now=now):
         return EVERYTHING
     if user.is_staff:
         return STAFF
@@ -143,16 +153,18 @@ def can_post_from_columns(
     user's subscription to the row's plan; NULLs for none, or for a row without a plan).
     `entitled_by_professional` answers `professional_entitling_exists` for a row without a plan
     (the scope is then every plan of the professional, which one pair of columns cannot carry).
-    The rule itself stays `_decide`'s.
+    `can_post` is `_entitled`, the part of the rule `_decide` grants everything by.
     """
     if not user.is_authenticated:
         return False
-    held: list[Held] = [] if status is None else [(status, expires_at)]
     if entitled_by_professional:
         # SQL found an entitling subscription (active, not past its expiry) in that scope.
-        held.append((SubscriptionStatus.ACTIVE, None))
-    is_owner = owner_user_id is not None and owner_user_id == user.pk
-    return _decide(user, is_owner=is_owner, held=held, now=now).can_post
+        return True
+    return _entitled(
+        is_owner=owner_user_id is not None and owner_user_id == user.pk,
+        held=() if status is None else ((status, expires_at),),
+        now=now,
+    )
 
 
 def professional_entitling_exists(

@@ -16,6 +16,7 @@ from platform_project.schema import (
     VALIDATION_ERROR,
     error,
 )
+from platform_project.serializers import represent_many
 from subscriptions import selectors, services
 from subscriptions.filters import PlanCatalogueFilter
 from subscriptions.serializers import (
@@ -131,7 +132,7 @@ class PlanViewSet(viewsets.GenericViewSet):
         else:
             rows = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(PlanOutputSerializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(PlanOutputSerializer(), page))
 
     @extend_schema(
         tags=["plans"],
