@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Expression
 from django.utils import timezone
@@ -151,8 +152,8 @@ def can_post_from_columns(
 
     `owner_user_id`, `status` and `expires_at` are those of `entitlement_from_annotations` (the
     user's subscription to the row's plan; NULLs for none, or for a row without a plan).
-    `entitled_by_professional` answers `professional_entitling_exists` for a row without a plan
-    (the scope is then every plan of the professional, which one pair of columns cannot carry).
+    `entitled_by_professional` answers `professionals_entitling` for a row without a plan (the
+    scope is then every plan of the professional, which one pair of columns cannot carry).
     `can_post` is `_entitled`, the part of the rule `_decide` grants everything by.
     """
     if not user.is_authenticated:
@@ -164,6 +165,26 @@ def can_post_from_columns(
         is_owner=owner_user_id is not None and owner_user_id == user.pk,
         held=() if status is None else ((status, expires_at),),
         now=now,
+    )
+
+
+def professionals_entitling(
+    user: User | AnonymousUser,
+    *,
+    professional_ids: Iterable[int],
+    now: datetime,
+    using: str = DEFAULT_DB_ALIAS,
+) -> set[int]:
+    """Those of `professional_ids` to whose plans `user` holds an entitling subscription (the
+    scope of things without a plan), in one query: `professional_entitling_exists` for many."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Subscription.objects.using(using)
+        .entitling(now)
+        .filter(user_id=user.pk, plan__professional_id__in=list(professional_ids))
+        .values_list("plan__professional_id", flat=True)
+        .distinct()
     )
 
 

@@ -272,6 +272,35 @@ class TestChannelList:
         assert {r["unread_count"] for r in results} == {4}
         assert {r["last_message"]["seq"] for r in results} == {4}
 
+    @pytest.mark.parametrize("planless_count", [1, 3])
+    def test_course_channels_without_a_plan_take_one_query_however_many(
+        self, planless_count, user, client_for, django_assert_num_queries
+    ):
+        # Arrange: course channels without a plan (staff make them), each of a professional of
+        # whose plans the user holds an active subscription to every other one.
+        expected = {}
+        for n in range(planless_count):
+            plan = PlanFactory()
+            if n % 2 == 0:
+                subscribe(user, plan)
+            channel = ChatChannel.objects.create(
+                channel_type="course", professional=plan.professional, name=f"Office hours {n}"
+            )
+            MembershipFactory(channel=channel, user=user)
+            expected[channel.pk] = n % 2 == 0
+        client = client_for(user)
+
+        # Act / Assert: auth user, the page, then one query for the plan-less channels' access.
+        with django_assert_num_queries(3):
+            response = client.get(f"/chat/users/{user.pk}/channels")
+
+        assert response.status_code == 200
+        can_post = {r["channel_id"]: r["can_post"] for r in response.json()["results"]}
+        # Subscribing also made each plan's own course channel (open to the subscriber).
+        plan_channels = set(can_post) - set(expected)
+        assert len(plan_channels) == len(range(0, planless_count, 2))
+        assert can_post == {**expected, **dict.fromkeys(plan_channels, True)}
+
 
 # --- GET /chat/channels/{channel_id} and …/messages ----------------------------------------------
 MESSAGE_PATHS = ["/chat/channels/{}", "/chat/channels/{}/messages"]
