@@ -143,7 +143,7 @@ class TestSignup:
 
         assert response.status_code == 400
         assert response.json() == {
-            "detail": "JSON parse error - Expecting property name enclosed in double quotes: "
+            "detail": "JSON parse error - unexpected character, expected a string key: "
             "line 1 column 2 (char 1)",
             "code": "parse_error",
         }

@@ -30,7 +30,7 @@ def test_malformed_json_is_400(api_client):
     response = api_client.post("/login", data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "JSON parse error - Expecting property name enclosed in double quotes: "
+        "detail": "JSON parse error - unexpected character, expected a string key: "
         "line 1 column 2 (char 1)",
         "code": "parse_error",
     }
@@ -145,6 +145,34 @@ def test_lone_surrogates_are_400(api_client, body):
         400,
         {"detail": "JSON parse error - invalid unicode (lone surrogate).", "code": "parse_error"},
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ('{"username": NaN, "password": "x"}', "unexpected character, expected a JSON value"),
+        ('{"username": "a", "password": 1e400}', "number is infinity when parsed as double"),
+        ('{"username": "a", "password": "x",}', "trailing comma is not allowed"),
+        ('"\\ud800\\u0041"', None),  # a lone surrogate before a plain escape
+    ],
+)
+def test_other_bad_json_is_a_400_parse_error(api_client, body, detail):
+    response = api_client.post("/login", data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    if detail is None:
+        assert response.json()["detail"] == "JSON parse error - invalid unicode (lone surrogate)."
+    else:
+        assert response.json()["detail"].startswith(f"JSON parse error - {detail}")
+
+
+def test_a_body_in_a_declared_charset_other_than_utf8_is_read_in_it(api_client):
+    body = '{"username": "Zoë", "password": "x"}'.encode("latin-1")
+    response = api_client.post(
+        "/login", data=body, content_type="application/json; charset=latin-1"
+    )
+    assert response.status_code == 401  # parsed: the credentials are wrong, not the body
 
 
 def test_valid_astral_characters_still_parse(api_client):
