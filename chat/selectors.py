@@ -331,11 +331,12 @@ def channel_get_queryset(
 
 
 # Building and compiling this annotated queryset, and making the model through the ORM, was
-# ~0.7 ms of CPU of every message page and post.
+# ~0.7 ms of CPU of every message page and post. Prepared on the server too (MariaDB).
 _channel_get = PreparedQuery(
     lambda channel_id, user_id: channel_get_queryset(channel_id=channel_id, user=User(pk=user_id)),
     channel_id=_CHANNEL_ID_STAND_IN,
     user_id=_USER_ID_STAND_IN,
+    server_prepared=True,
 )
 
 
