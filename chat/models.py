@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -86,6 +87,12 @@ class ChannelMembership(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     # The seq of the last message this member has read; unread = newer messages by others.
     last_read_seq = models.PositiveIntegerField(default=0)
+    # At least the seq of every message this member sent in the channel (0: none). Posting sets
+    # it with the read mark (both to the new message's seq), so "own messages after the mark"
+    # needs counting only where it passes the mark: the channel list does not count them on
+    # every row (see chat.selectors._channel_list). Kept by: posting, `save()` of a new
+    # membership, `memberships_refresh_last_posted` after bulk inserts, and migration 0006.
+    last_posted_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         db_table = "chat_memberships"
@@ -98,6 +105,17 @@ class ChannelMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.channel_id}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            # A member who sent messages before this membership existed (one re-created after a
+            # removal): their newest seq, computed by the INSERT itself (no query of its own).
+            self.last_posted_seq = own_newest_seq(channel_id=self.channel_id, user_id=self.user_id)
+            super().save(*args, **kwargs)
+            # The value is the database's: read it if asked for, not the expression.
+            del self.last_posted_seq
+            return
+        super().save(*args, **kwargs)
 
 
 class ChatMessage(models.Model):
@@ -145,3 +163,14 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} in {self.channel_id}"
+
+
+def own_newest_seq(*, channel_id, user_id) -> Coalesce:
+    """The newest seq of `user_id`'s messages in `channel_id` (0: none), as an expression; the
+    ids may be values or references to the outer row (OuterRef)."""
+    newest = (
+        ChatMessage.objects.filter(channel_id=channel_id, sender_id=user_id)
+        .order_by("-seq")
+        .values("seq")[:1]
+    )
+    return Coalesce(Subquery(newest), Value(0), output_field=models.PositiveIntegerField())

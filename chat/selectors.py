@@ -20,6 +20,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -48,7 +49,7 @@ def _count_after_mark(messages: QuerySet[ChatMessage]) -> Subquery:
     return Subquery(counted, output_field=IntegerField())
 
 
-def _unread_count_expression() -> Case:
+def _unread_count_expression(*, own: bool = True) -> Case:
     """Visible messages newer than the membership's read mark, sent by someone else.
 
     Counting those rows directly scans every message after the mark: ~50 ms for a member who
@@ -62,11 +63,14 @@ def _unread_count_expression() -> Case:
     read everything has nothing unread, and a channel whose `visibility_version` is still 0 has
     never had a message hidden (`message_set_hidden`, the only writer of `hidden_at`, bumps it
     first), which spares ~7% of the channel list's SQL time for the usual, unmoderated channel.
+
+    `own=False`: without subtracting the member's own messages, and without the floor at 0: the
+    channel list's prepared form subtracts those in Python where they can exist (see
+    `ChannelListRows.finish_rows`).
     """
     after_mark = ChatMessage.objects.filter(
         channel_id=OuterRef("channel_id"), seq__gt=OuterRef("last_read_seq")
     )
-    own = _count_after_mark(after_mark.filter(sender_id=OuterRef("user_id")))
     hidden_others = Case(
         When(channel__visibility_version=0, then=Value(0)),
         default=_count_after_mark(
@@ -79,15 +83,19 @@ def _unread_count_expression() -> Case:
     # Signed arithmetic: the seqs are unsigned columns, and MySQL computes GREATEST (and CASE)
     # of an unsigned and a signed operand as DECIMAL; the casts keep the whole expression a
     # BIGINT (~5% of the channel list's SQL time, and no Decimal for the driver to parse).
+    others = (
+        Cast("channel__last_seq", IntegerField())
+        - Cast("last_read_seq", IntegerField())
+        - hidden_others
+    )
+    if own:
+        others = Greatest(
+            others - _count_after_mark(after_mark.filter(sender_id=OuterRef("user_id"))),
+            Value(0),
+        )
     return Case(
         When(channel__last_seq__lte=F("last_read_seq"), then=Value(0)),
-        default=Greatest(
-            Cast("channel__last_seq", IntegerField())
-            - Cast("last_read_seq", IntegerField())
-            - own
-            - hidden_others,
-            Value(0),
-        ),
+        default=others,
         output_field=IntegerField(),
     )
 
@@ -126,14 +134,16 @@ _LAST_MESSAGE_COLUMNS = {
 
 
 def _channel_rows(
-    *, user: User, now: datetime | None, can_post_in_sql: bool = True
+    *, user: User, now: datetime | None, prepared: bool = False
 ) -> QuerySet[ChannelMembership]:
     """`channel_list_for_user` without the last message's columns (but with its id).
 
-    Without `can_post_in_sql`, the rows carry `member_user_id` instead of `can_post`, for the
-    outer query's join to the member's subscription (see `_channel_list`).
+    `prepared`: the shape of `_channel_list`, whose rows `ChannelListRows.finish_rows`
+    completes. Instead of `can_post` they carry `member_user_id`, for the outer query's join to
+    the member's subscription; `unread_count` does not subtract the member's own messages, and
+    `last_read_seq` and `last_posted_seq` say whether any can lie after the mark.
     """
-    if can_post_in_sql:
+    if not prepared:
         course_can_post = ExpressionWrapper(
             entitled_expression(
                 user,
@@ -153,16 +163,18 @@ def _channel_rows(
         }
     else:
         access = {"member_user_id": F("user_id")}
+    read_state = ("last_read_seq", "last_posted_seq") if prepared else ()
     return (
         ChannelMembership.objects.filter(user=user)
         .values(
             "channel_id",
+            *read_state,
             channel_type=F("channel__channel_type"),
             related_id=F("channel__related_id"),
             professional_id=F("channel__professional_id"),
             name=F("channel__name"),
             **access,
-            unread_count=_unread_count_expression(),
+            unread_count=_unread_count_expression(own=not prepared),
             last_message_id=F("channel__last_message_id"),
         )
         .order_by("-channel__last_activity_at", "-channel_id")
@@ -205,7 +217,7 @@ _SEQ_STAND_IN = 3_141_592_653
 # professional-wide EXISTS cost ~0.1 ms of server CPU a list (~18%) in planning alone: those
 # channels get one query of their own, when a page has any.
 _channel_list_inner = PreparedQuery(
-    lambda user_id: _channel_rows(user=User(pk=user_id), now=None, can_post_in_sql=False).annotate(
+    lambda user_id: _channel_rows(user=User(pk=user_id), now=None, prepared=True).annotate(
         sort_at=F("channel__last_activity_at")
     ),
     user_id=_USER_ID_STAND_IN,
@@ -284,12 +296,24 @@ class ChannelListRows(PreparedPage):
         super().__init__(_channel_list, _channel_count, using=using, user_id=user.pk)
 
     def finish_rows(self, rows: list[dict]) -> list[dict]:
-        """Each row's `can_post` by the entitlement rule, from the columns the query joined.
+        """Each row's `can_post` by the entitlement rule, from the columns the query joined,
+        and its `unread_count` without the member's own messages.
 
         A course channel without a plan is open to active subscribers of any plan of its
         professional: one query answers those professionals for all such rows of the page.
+        Own messages after the read mark exist only where `last_posted_seq` passes the mark
+        (posting moves both together): one query counts them for all such rows of the page.
         """
         user, now, course = self.user, self.now, ChannelType.COURSE.value
+        marks = {}
+        for row in rows:
+            last_read_seq = row.pop("last_read_seq")
+            if row.pop("last_posted_seq") > last_read_seq and row["unread_count"] > 0:
+                marks[row["channel_id"]] = last_read_seq
+        own = own_messages_after(user_id=user.pk, marks=marks, using=self.using) if marks else {}
+        for row in rows:
+            unread = row["unread_count"] - own.get(row["channel_id"], 0)
+            row["unread_count"] = unread if unread > 0 else 0
         planless = {
             row["professional_id"]
             for row in rows
@@ -564,6 +588,25 @@ class ChannelMessageRows:
         if self.lookup:
             values["position"] = self.position
         return _message_pages[self.descending, self.lookup].rows_slice(self.using, page, **values)
+
+
+def own_messages_after(
+    *, user_id: int, marks: dict[int, int], using: str = DEFAULT_DB_ALIAS
+) -> dict[int, int]:
+    """How many messages `user_id` sent after each mark: {channel id: count} for
+    {channel id: seq} (channels with none are left out). One query; each channel's rows are a
+    range of the sender/channel/seq index."""
+    after = Q()
+    for channel_id, seq in marks.items():
+        after |= Q(channel_id=channel_id, seq__gt=seq)
+    return dict(
+        ChatMessage.objects.using(using)
+        .filter(after, sender_id=user_id)
+        .order_by()
+        .values("channel_id")
+        .annotate(n=Count("pk"))
+        .values_list("channel_id", "n")
+    )
 
 
 def membership_read_state(*, channel_id: int, user_id: int) -> tuple[int, int]:

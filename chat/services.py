@@ -4,11 +4,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
+from chat.models import (
+    ChannelMembership,
+    ChannelType,
+    ChatChannel,
+    ChatMessage,
+    MembershipRole,
+    own_newest_seq,
+)
 from chat.selectors import membership_read_state, newest_visible_message_id
 from platform_project.errors import Forbidden, NotFound, ValidationFailed
 from subscriptions.entitlements import (
@@ -103,9 +110,9 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
 # is a single-row VALUES insert: an INSERT … SELECT counts as a bulk insert and would hold the
 # table's AUTO-INC lock while it waits (e.g. on its sender's row), stalling every post of every
 # channel. The third statement stamps the channel (last activity, newest visible message) and
-# moves the sender's read mark (the LEFT JOIN leaves the channel updated when the sender has no
-# membership); the fourth answers the new row. mysqlclient runs multi-statement queries
-# (CLIENT.MULTI_STATEMENTS, its default).
+# moves the sender's read mark and last posted seq (the LEFT JOIN leaves the channel updated
+# when the sender has no membership); the fourth answers the new row. mysqlclient runs
+# multi-statement queries (CLIENT.MULTI_STATEMENTS, its default).
 _POST_IN_ONE_ROUND_TRIP = """
 UPDATE chat_channels SET last_seq = last_seq + 1 WHERE id = %(channel)s;
 INSERT INTO chat_messages (channel_id, seq, sender_id, content, created_at)
@@ -118,7 +125,8 @@ UPDATE chat_channels
         AND chat_memberships.user_id = %(sender)s)
     SET chat_channels.last_activity_at = chat_messages.created_at,
         chat_channels.last_message_id = chat_messages.id,
-        chat_memberships.last_read_seq = chat_messages.seq
+        chat_memberships.last_read_seq = chat_messages.seq,
+        chat_memberships.last_posted_seq = chat_messages.seq
     WHERE chat_channels.id = %(channel)s;
 SELECT chat_messages.id, chat_messages.seq, chat_messages.created_at
     FROM chat_channels JOIN chat_messages ON (chat_messages.channel_id = chat_channels.id
@@ -233,7 +241,7 @@ def _message_post_generic(*, channel_id: int, sender: User, content: str) -> Cha
         last_seq=message.seq, last_activity_at=message.created_at, last_message=message
     )
     ChannelMembership.objects.filter(channel_id=channel_id, user=sender).update(
-        last_read_seq=message.seq
+        last_read_seq=message.seq, last_posted_seq=message.seq
     )
     return message
 
@@ -308,6 +316,16 @@ def channels_touch_visibility(*, channel_ids: Iterable[int]) -> None:
     so no cached page may outlive it."""
     ChatChannel.objects.filter(pk__in=list(channel_ids)).update(
         visibility_version=F("visibility_version") + 1
+    )
+
+
+def memberships_refresh_last_posted(*, channel_ids: Iterable[int]) -> None:
+    """Recompute `last_posted_seq` of these channels' memberships from their messages: after
+    messages were inserted in bulk (posting keeps it itself)."""
+    ChannelMembership.objects.filter(channel_id__in=list(channel_ids)).update(
+        last_posted_seq=own_newest_seq(
+            channel_id=OuterRef("channel_id"), user_id=OuterRef("user_id")
+        )
     )
 
 

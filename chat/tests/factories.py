@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
-from chat.services import channels_refresh_last_message
+from chat.services import channels_refresh_last_message, memberships_refresh_last_posted
 from subscriptions.tests.factories import PlanFactory
 
 
@@ -51,7 +51,7 @@ def messages_bulk_insert(
     content: str = "Bulk message {seq}",
 ) -> int:
     """Append `count` messages to `channel` fast: bulk_create in batches, then move `last_seq`
-    and recompute the newest visible message.
+    and recompute the newest visible message and the members' last posted seqs.
 
     Seqs continue from the channel's current `last_seq` (read from the database); senders take
     turns. For tests and benchmarks only: it skips the posting service's lock and checks, so the
@@ -73,6 +73,7 @@ def messages_bulk_insert(
     last_seq = start + count
     ChatChannel.objects.filter(pk=channel.pk).update(last_seq=last_seq, last_activity_at=now)
     channels_refresh_last_message(channel_ids=[channel.pk])
+    memberships_refresh_last_posted(channel_ids=[channel.pk])
     channel.last_seq = last_seq
     channel.last_activity_at = now
     return last_seq

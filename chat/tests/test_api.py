@@ -272,6 +272,29 @@ class TestChannelList:
         assert {r["unread_count"] for r in results} == {4}
         assert {r["last_message"]["seq"] for r in results} == {4}
 
+    @pytest.mark.parametrize("channel_count", [1, 3])
+    def test_own_messages_after_the_mark_take_one_query_however_many_channels(
+        self, channel_count, user, client_for, django_assert_num_queries
+    ):
+        # Arrange: in each channel the user posted after their read mark (moved back here, as a
+        # membership re-created after posting starts at 0), between two messages by others.
+        other = UserFactory()
+        for n in range(channel_count):
+            channel = ChatChannel.objects.create(channel_type="direct_message", name=f"dm {n}")
+            MembershipFactory(channel=channel, user=user)
+            MembershipFactory(channel=channel, user=other)
+            for sender in (other, user, other):
+                message_post(channel=channel, sender=sender, content="hi")
+        ChannelMembership.objects.filter(user=user).update(last_read_seq=0)
+        client = client_for(user)
+
+        # Act / Assert: auth user, the page, then one count of the user's own messages.
+        with django_assert_num_queries(3):
+            response = client.get(f"/chat/users/{user.pk}/channels")
+
+        assert response.status_code == 200
+        assert [r["unread_count"] for r in response.json()["results"]] == [2] * channel_count
+
     @pytest.mark.parametrize("planless_count", [1, 3])
     def test_course_channels_without_a_plan_take_one_query_however_many(
         self, planless_count, user, client_for, django_assert_num_queries

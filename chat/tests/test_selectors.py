@@ -513,6 +513,13 @@ def test_unread_counts_match_a_count_of_the_messages_themselves(staff_user):
     message_set_hidden(message=moderated.messages.get(seq=5), hidden=False, by=staff_user)
     ChannelMembership.objects.filter(user=c, channel=quiet).update(last_read_seq=8)  # caught up
     ChannelMembership.objects.filter(user=b).update(last_read_seq=1)  # behind her own posts
+    # a leaves the quiet channel and comes back: the new membership starts unread (mark 0) with
+    # a's own seqs 1, 3, 7 after it (its last_posted_seq comes from the INSERT).
+    ChannelMembership.objects.filter(user=a, channel=quiet).delete()
+    assert MembershipFactory(channel=quiet, user=a).last_posted_seq == 7
+    # c's messages inserted in bulk after c's mark in the moderated channel (mark 2).
+    ChannelMembership.objects.filter(user=c, channel=moderated).update(last_read_seq=2)
+    messages_bulk_insert(moderated, count=3, senders=[c])
 
     # Act / Assert
     for user in (a, b, c):
@@ -536,8 +543,10 @@ def test_unread_counts_match_a_count_of_the_messages_themselves(staff_user):
         for row in ChannelListRows(user=user)[0:20]
     }
     assert counts[(c.pk, quiet.pk)] == 0
-    assert counts[(b.pk, moderated.pk)] == 3  # seqs 3, 4, 7 (8 is hidden)
+    assert counts[(b.pk, moderated.pk)] == 3 + 3  # seqs 3, 4, 7 (8 is hidden), then 9-11
     assert counts[(b.pk, quiet.pk)] == 4  # seqs 3, 4, 7, 8
+    assert counts[(a.pk, quiet.pk)] == 5  # all 8 but a's own 1, 3, 7
+    assert counts[(c.pk, moderated.pk)] == 4  # seqs 3, 5 (unhidden), 6, 7; 4, 9-11 are c's
 
 
 @pytest.mark.mysql
