@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.test import Client, override_settings
+from rest_framework.exceptions import ParseError
 
 from subscriptions.tests.factories import PlanFactory
 
@@ -173,6 +174,33 @@ def test_a_body_in_a_declared_charset_other_than_utf8_is_read_in_it(api_client):
         "/login", data=body, content_type="application/json; charset=latin-1"
     )
     assert response.status_code == 401  # parsed: the credentials are wrong, not the body
+
+
+@pytest.mark.parametrize("charset", ["punycode", "no-such-charset", "utf-7"])
+def test_a_declared_charset_that_cannot_decode_the_body_is_a_400(api_client, charset):
+    # utf-7 decodes "+2AA-" to a lone surrogate; punycode's decoder raises UnicodeError.
+    body = b'{"username": "+2AA-", "password": "x"}' if charset == "utf-7" else b'{"a": "\xff"}'
+    response = api_client.post(
+        "/login", data=body, content_type=f"application/json; charset={charset}"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_numbers_beyond_64_bits_keep_every_digit():
+    # orjson would answer a float; such bodies go through the stdlib parser.
+    from io import BytesIO
+
+    from platform_project.parsers import StrictJSONParser
+
+    body = b'{"transaction_id": 18446744073709551616, "n": [1, 2.5], "s": "x"}'
+    assert StrictJSONParser().parse(BytesIO(body)) == {
+        "transaction_id": 18446744073709551616,
+        "n": [1, 2.5],
+        "s": "x",
+    }
+    with pytest.raises(ParseError, match="lone surrogate"):
+        StrictJSONParser().parse(BytesIO(b'{"a": 18446744073709551616, "b": "\\ud800"}'))
 
 
 def test_valid_astral_characters_still_parse(api_client):
