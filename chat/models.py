@@ -92,7 +92,9 @@ class ChannelMembership(models.Model):
     # needs counting only where it passes the mark: the channel list does not count them on
     # every row (see chat.selectors._channel_list). Kept by: posting, `save()` of a new
     # membership, `memberships_refresh_last_posted` after bulk inserts, and migration 0006.
-    last_posted_seq = models.PositiveIntegerField(default=0, editable=False)
+    # db_default: the column keeps DEFAULT 0, so workers still running the previous release
+    # during an upgrade insert memberships without naming it.
+    last_posted_seq = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         db_table = "chat_memberships"

@@ -1,7 +1,9 @@
 """Reads of the chat app for the API.
 
-Everything a list shows is computed in SQL (annotations and correlated subqueries), so a page
-costs the same number of queries whatever the number of channels and messages.
+A list's page costs the same number of queries whatever the number of channels and messages:
+its columns come from one statement (annotations, correlated subqueries, joins), and the few
+rules the channel list applies in Python to the page's rows (`ChannelListRows.finish_rows`)
+take at most one more query each for the whole page, and only when a row needs it.
 """
 
 import sys
@@ -286,7 +288,9 @@ class ChannelListRows(PreparedPage):
     """`channel_list_for_user` for a paginator: `count()` and slicing run it prepared.
 
     Slices answer lists of the same dict rows the reference queryset yields (tests compare the
-    two on a matrix of members, subscriptions and messages, on SQLite and MariaDB).
+    two on a matrix of members, subscriptions and messages, on SQLite and MariaDB), as long as
+    `ChannelMembership.last_posted_seq` is at least each member's newest own seq (every writer
+    of messages and memberships keeps it: see the field).
     """
 
     def __init__(self, *, user: User, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS):

@@ -15,6 +15,9 @@ Stand-ins must differ from every other parameter of the compiled query (odd numb
 1901), and lie inside their column's range: the ORM compiles a bound a column can never reach
 (a negative seq, say) into no condition at all. Only integers and datetimes are supported
 (datetimes are adapted as the ORM adapts them); a bool would equal 1, so never use 0 or 1.
+
+With `server_prepared=True`, MariaDB also keeps the statement parsed: PREPARE once per
+connection, then `EXECUTE ... USING` each call's values (see `_held_on_server`).
 """
 
 import hashlib
@@ -60,12 +63,13 @@ def _inline_constants(
 ) -> tuple[str | None, tuple[str, ...], str | None, tuple[str, ...]]:
     """MySQL/MariaDB: the SQL with every parameter but the stand-ins escaped in once.
 
-    mysqlclient has no server-side prepared statements: it escapes each parameter in Python
-    and formats them into the statement on every execute (~2 µs a parameter; the channel list
-    query has a dozen). The constants never change, so they are escaped here, by the same
-    connection method mysqlclient uses (`literal`), and each call escapes only its own values,
-    each once however often the statement repeats it (the channel list has the user's id six
-    times): the template names them (`%(user_id)s`) and keeps `%%` for a literal percent.
+    mysqlclient sends text statements (it has no binary-protocol prepared statements): it
+    escapes each parameter in Python and formats them into the statement on every execute
+    (~2 µs a parameter; the channel list query has a dozen). The constants never change, so
+    they are escaped here, by the same connection method mysqlclient uses (`literal`), and
+    each call escapes only its own values, each once however often the statement repeats it
+    (the channel list had the user's id six times): the template names them (`%(user_id)s`)
+    and keeps `%%` for a literal percent.
     Other databases (and constants that are not text, e.g. binary) keep the parameter path.
 
     Also answers the same SQL for a server-side prepared statement (see `server_prepared`):
@@ -104,51 +108,67 @@ def _inline_constants(
 # server CPU parsing its 2.7 KB of text on every request; PREPARE parses it once per connection,
 # then each request sends `EXECUTE name USING <values>` (MariaDB takes expressions in USING;
 # MySQL only user variables, so it keeps the text path). A statement lives as long as its
-# connection; each connection remembers what it holds. Each suffix (a page's LIMIT/OFFSET) is a
-# statement of its own, so a connection holds at most this many, later ones run as text.
+# connection; each connection remembers what it holds. A page's LIMIT and OFFSET are
+# placeholders too, so a query is one statement whatever page is asked for; a connection holds
+# at most this many (later ones run as text), and one the server refuses to prepare (its
+# `max_prepared_stmt_count` reached, a proxy that does not pass PREPARE) runs as text as well.
 _SERVER_STATEMENTS_MAX = 16
 _ER_UNKNOWN_STMT_HANDLER = 1243
-_HELD = "lp_prepared_statements"  # the set of names, an attribute of the driver's connection
+# Attributes of the driver's connection: the names prepared on it, and those refused.
+_HELD = "lp_prepared_statements"
+_REFUSED = "lp_refused_statements"
+_LIMIT = re.compile(r"LIMIT (\d+)(?: OFFSET (\d+))?")
 
 
-def _held_on_server(connection, statement: tuple[str, str]) -> bool:
-    """Whether `statement` (name, SQL) is prepared on the connection, preparing it if there is
-    room."""
+def _held_on_server(connection, statement: tuple[str, str, tuple[int, ...]]) -> bool:
+    """Whether `statement` (name, SQL, LIMIT values) is prepared on the connection, preparing
+    it if there is room and the server accepts it."""
     connection.ensure_connection()
-    raw = connection.connection
-    held = raw.__dict__.setdefault(_HELD, set())
-    if statement[0] in held:
+    state = connection.connection.__dict__
+    held = state.setdefault(_HELD, set())
+    name = statement[0]
+    if name in held:
         return True
-    if len(held) >= _SERVER_STATEMENTS_MAX:
+    if len(held) >= _SERVER_STATEMENTS_MAX or name in state.get(_REFUSED, ()):
         return False
-    _prepare(connection, statement)
+    try:
+        _prepare(connection, statement)
+    except DatabaseError:
+        state.setdefault(_REFUSED, set()).add(name)
+        return False
     return True
 
 
-def _prepare(connection, statement: tuple[str, str]) -> None:
+def _prepare(connection, statement: tuple[str, str, tuple[int, ...]]) -> None:
     # Through the driver's own cursor: like the backend's init_command, a connection's setup
     # rather than a query of the request, so Django's query log (and the query-count tests)
     # see the same statements whether or not the connection had it already.
-    name, sql = statement
+    name, sql, _ = statement
     raw = connection.connection
     with connection.wrap_database_errors, raw.cursor() as cursor:
         cursor.execute(f"PREPARE {name} FROM {raw.literal(sql).decode(raw.encoding)}")
     raw.__dict__.setdefault(_HELD, set()).add(name)
 
 
-def _execute_on_server(cursor, connection, statement: tuple[str, str], compiled, values) -> list:
+def _execute_on_server(
+    cursor, connection, statement: tuple[str, str, tuple[int, ...]], compiled, values
+) -> list:
     raw = connection.connection
     literals = {
         name: raw.literal(_adapt(connection, values[name])).decode(raw.encoding)
         for name in set(compiled.server_slots)
     }
-    using = ", ".join(literals[name] for name in compiled.server_slots)
+    # The stand-ins' values in the order of their `?`s, then the page's LIMIT and OFFSET (the
+    # suffix's place is after every stand-in: see PreparedQuery.server_statement).
+    using = ", ".join(
+        [literals[name] for name in compiled.server_slots] + [str(n) for n in statement[2]]
+    )
     sql = f"EXECUTE {statement[0]} USING {using}" if using else f"EXECUTE {statement[0]}"
     try:
         cursor.execute(sql)
     except DatabaseError as error:
         # The server no longer has it (e.g. the session was reset): prepare it again, once.
-        if error.args[0] != _ER_UNKNOWN_STMT_HANDLER:
+        if error.args[:1] != (_ER_UNKNOWN_STMT_HANDLER,):
             raise
         raw.__dict__.get(_HELD, set()).discard(statement[0])
         _prepare(connection, statement)
@@ -191,7 +211,7 @@ class PreparedQuery:
         self.stand_ins = stand_ins
         self.server_prepared = server_prepared
         self._compiled: dict[tuple[str, str], _Compiled] = {}
-        # (alias, suffix) -> the server-side statement's name and SQL (see _execute_on_server)
+        # (alias, suffix shape) -> the server-side statement's name and SQL (server_statement)
         self._server_statements: dict[tuple[str, str], tuple[str, str]] = {}
 
     def compiled(self, alias: str) -> _Compiled:
@@ -285,18 +305,29 @@ class PreparedQuery:
         compiled = self.compiled(alias)
         return None if compiled.server_sql is None else (compiled.server_sql, "")
 
-    def server_statement(self, alias: str, suffix: str = "") -> tuple[str, str] | None:
-        """The server-side prepared statement's name and SQL for this database and suffix."""
-        key = (alias, suffix)
+    def server_statement(
+        self, alias: str, suffix: str = ""
+    ) -> tuple[str, str, tuple[int, ...]] | None:
+        """The server-side prepared statement for this database and suffix: its name, its SQL
+        and the values of its LIMIT and OFFSET placeholders (a suffix's LIMIT clause is
+        `LIMIT ? OFFSET ?`: every page runs the same statement). No stand-in's `?` follows the
+        suffix's: it is last in the statement, or inside a derived table whose outer SELECT has
+        identifiers only (WrappedQuery)."""
+        limit = _LIMIT.fullmatch(suffix)
+        if limit:
+            shape, numbers = "LIMIT ? OFFSET ?", (int(limit[1]), int(limit[2] or 0))
+        else:
+            shape, numbers = suffix, ()
+        key = (alias, shape)
         found = self._server_statements.get(key)
         if found is None:
             parts = self._server_parts(alias)
             if parts is None:
                 return None
-            sql = f"{parts[0]} {suffix}{parts[1]}" if suffix else "".join(parts)
+            sql = f"{parts[0]} {shape}{parts[1]}" if shape else "".join(parts)
             name = "lp_" + hashlib.sha256(sql.encode()).hexdigest()[:32]
             found = self._server_statements[key] = (name, sql)
-        return found
+        return (*found, numbers)
 
     def rows_slice(self, alias: str, page: slice, **values: Any) -> list[dict]:
         """`rows` for `queryset[start:stop]`, as a paginator slices (plain slices only)."""
@@ -385,7 +416,7 @@ class WrappedQuery(PreparedQuery):
             sql=outer,  # with `{inner}`: see statement()
             template=None,
             template_slots=(),
-            # the inner statement's `?`s, in order; `{inner}` marks its place (see _server_sql)
+            # the inner statement's `?`s, in order; `{inner}` marks its place (_server_parts)
             server_sql=None if inner.server_sql is None else outer,
             server_slots=inner.server_slots,
             names=tuple(names),

@@ -31,7 +31,10 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 class MessageFactory(factory.django.DjangoModelFactory):
-    """A message row. `seq` must be given (use chat.services.message_post for real posting)."""
+    """A message row. `seq` must be given (use chat.services.message_post for real posting).
+
+    Like any direct insert it leaves the sender's `ChannelMembership.last_posted_seq` as it was:
+    for unread counts, post through the service or call `memberships_refresh_last_posted`."""
 
     class Meta:
         model = ChatMessage

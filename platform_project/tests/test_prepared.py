@@ -244,16 +244,55 @@ def test_a_server_prepared_query_answers_what_the_text_statement_answers():
     ]  # newest first; "a%?b" excluded by the constant pattern
 
 
-@pytest.mark.mysql
-@pytest.mark.django_db(transaction=True)  # it closes the connection
-def test_a_server_prepared_statement_is_prepared_again_when_the_server_forgot_it():
+@pytest.fixture
+def fresh_server_statements():
+    """The connection's record of prepared statements emptied before and after the test (the
+    server's statements of the same names are replaced when prepared again), so what one test
+    prepares never decides what another sees."""
     from django.db import connection
 
+    from platform_project import prepared as module
+
+    def clear():
+        if connection.connection is not None:
+            for name in (module._HELD, module._REFUSED):
+                connection.connection.__dict__.pop(name, None)
+
+    connection.ensure_connection()
+    clear()
+    yield connection
+    clear()
+
+
+@pytest.mark.mysql
+def test_every_page_of_a_query_is_one_server_statement(fresh_server_statements):
+    from django.test.utils import CaptureQueriesContext
+
+    connection = fresh_server_statements
+    users = UserFactory.create_batch(3)
+    newest_first = [user.pk for user in reversed(users)]
+    query = _names_wrapped_by_join_date()
+    executed = []
+    for page in (slice(0, 1), slice(1, 3), slice(2, None), slice(0, 2)):
+        with CaptureQueriesContext(connection) as queries:
+            rows = query.rows_slice("default", page, low=users[0].pk - 1)
+        assert [row["id"] for row in rows] == newest_first[page]
+        executed.append(queries.captured_queries[0]["sql"].split(" USING ")[0])
+
+    assert len(set(executed)) == 1 and executed[0].startswith("EXECUTE ")
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)  # it closes the connection
+def test_a_server_prepared_statement_is_prepared_again_when_the_server_forgot_it(
+    fresh_server_statements,
+):
+    connection = fresh_server_statements
     user = UserFactory()
     query = _names_wrapped_by_join_date()
     expected = [{"id": user.pk, "first_name": user.first_name, "seen_at": user.last_login}]
     assert query.rows_slice("default", slice(0, 5), low=user.pk - 1) == expected
-    name, _ = query.server_statement("default", connection.ops.limit_offset_sql(0, 5))
+    name, _, _ = query.server_statement("default", connection.ops.limit_offset_sql(0, 5))
 
     # Act: the session loses it (as after a reset), though the connection object stays.
     with connection.cursor() as cursor:
@@ -266,26 +305,43 @@ def test_a_server_prepared_statement_is_prepared_again_when_the_server_forgot_it
 
 
 @pytest.mark.mysql
-def test_a_connection_holds_a_bounded_number_of_server_statements():
-    # Each page's LIMIT/OFFSET is a statement of its own: past the bound, pages run as text.
-    from django.db import connection
+def test_a_connection_holds_a_bounded_number_of_server_statements(fresh_server_statements):
+    # Past the bound, further queries run as text statements, with the same rows.
     from django.test.utils import CaptureQueriesContext
 
     from platform_project import prepared as module
 
-    users = UserFactory.create_batch(3)
-    query = _names_wrapped_by_join_date(pattern="bounded%?")  # statements of its own
-    low = users[0].pk - 1
-    connection.ensure_connection()
-    held = connection.connection.__dict__.setdefault(module._HELD, set())
-    room = module._SERVER_STATEMENTS_MAX - len(held)
+    connection = fresh_server_statements
+    users = UserFactory.create_batch(2)
     firsts = []
-    for offset in range(room + 2):
+    for n in range(module._SERVER_STATEMENTS_MAX + 2):
+        query = _names_wrapped_by_join_date(pattern=f"bounded {n}%?")  # a statement each
         with CaptureQueriesContext(connection) as queries:
-            rows = query.rows_slice("default", slice(offset, offset + 1), low=low)
+            rows = query.rows_slice("default", slice(0, 5), low=users[0].pk - 1)
         firsts.append(queries.captured_queries[0]["sql"].split(" ")[0])
-        newest_first = [user.pk for user in reversed(users)]
-        assert [row["id"] for row in rows] == newest_first[offset : offset + 1]
+        assert [row["id"] for row in rows] == [users[1].pk, users[0].pk]
 
-    assert firsts == ["EXECUTE"] * room + ["SELECT", "SELECT"]
-    assert len(held) == module._SERVER_STATEMENTS_MAX
+    assert firsts == ["EXECUTE"] * module._SERVER_STATEMENTS_MAX + ["SELECT", "SELECT"]
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)  # it changes a server-wide variable
+def test_a_statement_the_server_refuses_to_prepare_runs_as_text(fresh_server_statements):
+    from django.test.utils import CaptureQueriesContext
+
+    connection = fresh_server_statements
+    user = UserFactory()
+    query = _names_wrapped_by_join_date(pattern="refused%?")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@GLOBAL.max_prepared_stmt_count")
+        (limit,) = cursor.fetchone()
+        cursor.execute("SET GLOBAL max_prepared_stmt_count = 0")  # every PREPARE fails (1461)
+    try:
+        for _ in range(2):  # refused once, then not asked again on this connection
+            with CaptureQueriesContext(connection) as queries:
+                rows = query.rows_slice("default", slice(0, 5), low=user.pk - 1)
+            assert [row["id"] for row in rows] == [user.pk]
+            assert queries.captured_queries[0]["sql"].startswith("SELECT ")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET GLOBAL max_prepared_stmt_count = {int(limit)}")
