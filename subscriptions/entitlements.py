@@ -176,7 +176,8 @@ def professionals_entitling(
     using: str = DEFAULT_DB_ALIAS,
 ) -> set[int]:
     """Those of `professional_ids` to whose plans `user` holds an entitling subscription (the
-    scope of things without a plan), in one query: `professional_entitling_exists` for many."""
+    scope of things without a plan), in one query: the professional-wide part of
+    `entitled_expression` for many professionals."""
     if not user.is_authenticated:
         return set()
     return set(
@@ -186,17 +187,6 @@ def professionals_entitling(
         .values_list("plan__professional_id", flat=True)
         .distinct()
     )
-
-
-def professional_entitling_exists(
-    user: User | AnonymousUser, *, professional_ref: str, now: datetime | None = None
-) -> Exists | Value:
-    """Whether `user` holds an entitling subscription to any plan of the professional at
-    `professional_ref` (the scope of things without a plan), as a SQL condition."""
-    if not user.is_authenticated:
-        return Value(False)
-    active = Subscription.objects.entitling(now or timezone.now()).filter(user_id=user.pk)
-    return Exists(active.filter(plan__professional_id=OuterRef(professional_ref)))
 
 
 def entitled_expression(
@@ -217,15 +207,13 @@ def entitled_expression(
     now = now or timezone.now()
     active = Subscription.objects.entitling(now).filter(user_id=user.pk)
     same_plan = active.filter(plan_id=OuterRef(plan_ref))
-    any_plan_of_professional = professional_entitling_exists(
-        user, professional_ref=professional_ref, now=now
-    )
+    any_plan_of_professional = active.filter(plan__professional_id=OuterRef(professional_ref))
     # The plan test first: MySQL/MariaDB evaluate AND left to right and stop at the first
     # false, so a channel of a plan (the usual case) never runs the professional-wide EXISTS.
     return (
         Q(**{owner_user_ref: user.pk})
         | Q(Exists(same_plan))
-        | (Q(**{f"{plan_ref}__isnull": True}) & Q(any_plan_of_professional))
+        | (Q(**{f"{plan_ref}__isnull": True}) & Q(Exists(any_plan_of_professional)))
     )
 
 
