@@ -58,6 +58,15 @@ def _adapt(connection, value: Any) -> Any:
     return value
 
 
+def _literals(connection, values: dict[str, Any], names) -> dict[str, str]:
+    """MySQL: each named value as SQL text, adapted as the ORM adapts it and escaped by the
+    driver (`literal`, what mysqlclient itself formats parameters with), each name once."""
+    raw = connection.connection
+    return {
+        name: raw.literal(_adapt(connection, values[name])).decode(raw.encoding) for name in names
+    }
+
+
 def _inline_constants(
     connection, sql: str, params: tuple, slots: tuple[tuple[str, tuple[int, ...]], ...]
 ) -> tuple[str | None, tuple[str, ...], str | None, tuple[str, ...]]:
@@ -154,10 +163,7 @@ def _execute_on_server(
     cursor, connection, statement: tuple[str, str, tuple[int, ...]], compiled, values
 ) -> list:
     raw = connection.connection
-    literals = {
-        name: raw.literal(_adapt(connection, values[name])).decode(raw.encoding)
-        for name in set(compiled.server_slots)
-    }
+    literals = _literals(connection, values, set(compiled.server_slots))
     # The stand-ins' values in the order of their `?`s, then the page's LIMIT and OFFSET (the
     # suffix's place is after every stand-in: see PreparedQuery.server_statement).
     using = ", ".join(
@@ -270,11 +276,7 @@ class PreparedQuery:
         connection = connections[alias]
         if compiled.template is not None:
             connection.ensure_connection()
-            raw = connection.connection
-            sql = compiled.template % {
-                name: raw.literal(_adapt(connection, values[name])).decode(raw.encoding)
-                for name in compiled.template_slots
-            }
+            sql = compiled.template % _literals(connection, values, compiled.template_slots)
             return (f"{sql} {suffix}" if suffix else sql), None
         params = list(compiled.params)
         for name, positions in compiled.slots:
