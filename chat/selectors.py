@@ -309,26 +309,23 @@ class ChannelListRows(PreparedPage):
         (posting moves both together): one query counts them for all such rows of the page.
         """
         user, now, course = self.user, self.now, ChannelType.COURSE.value
-        marks = {}
+        # First pass: which rows need a query of their own (none, usually).
+        marks, planless = {}, set()
         for row in rows:
             last_read_seq = row.pop("last_read_seq")
             if row.pop("last_posted_seq") > last_read_seq and row["unread_count"] > 0:
                 marks[row["channel_id"]] = last_read_seq
+            if row["related_id"] is None and row["channel_type"] == course:
+                planless.add(row["professional_id"])
         own = own_messages_after(user_id=user.pk, marks=marks, using=self.using) if marks else {}
-        for row in rows:
-            unread = row["unread_count"] - own.get(row["channel_id"], 0)
-            row["unread_count"] = unread if unread > 0 else 0
-        planless = {
-            row["professional_id"]
-            for row in rows
-            if row["related_id"] is None and row["channel_type"] == course
-        }
         entitling = (
             professionals_entitling(user, professional_ids=planless, now=now, using=self.using)
             if planless
             else ()
         )
         for row in rows:
+            unread = row["unread_count"] - own.get(row["channel_id"], 0)
+            row["unread_count"] = unread if unread > 0 else 0
             owner_user_id = row.pop("owner_user_id")
             status = row.pop("subscription_status")
             expires_at = row.pop("subscription_expires_at")
