@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.mysql.operations import DatabaseOperations as MySQLOperations
 from django.db.models import Model, QuerySet, Subquery
 
 
@@ -182,14 +183,34 @@ def _execute_on_server(
     return cursor.fetchall()
 
 
+def _is_mysql_aware_datetime(functions: list) -> bool:
+    return len(functions) == 1 and getattr(functions[0], "__func__", None) is _MYSQL_DATETIME
+
+
+# The MySQL backend's datetime converter is `timezone.make_aware(value, connection.timezone)`
+# for each non-null value, three Python calls deep; a channel list converts ~40 of them, ~2% of
+# its CPU. mysqlclient answers naive datetimes only, which make_aware gives the connection's
+# time zone by `replace(tzinfo=...)`: done here directly, with the same result.
+_MYSQL_DATETIME = MySQLOperations.convert_datetimefield_value
+
+
 def _apply_converters(rows: list, converters: dict, connection) -> list:
     """SQLCompiler.apply_converters with this call's connection (the compiler kept the one of
     the thread that compiled it)."""
+    plan = [
+        (position, None if _is_mysql_aware_datetime(functions) else functions, expression)
+        for position, (functions, expression) in converters.items()
+    ]
+    zone = connection.timezone
     converted = []
     for row in rows:
         row = list(row)
-        for position, (functions, expression) in converters.items():
+        for position, functions, expression in plan:
             value = row[position]
+            if functions is None:
+                if value is not None:
+                    row[position] = value.replace(tzinfo=zone)
+                continue
             for function in functions:
                 value = function(value, expression, connection)
             row[position] = value

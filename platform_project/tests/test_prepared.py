@@ -27,6 +27,34 @@ def test_rows_and_instances_answer_what_the_reference_queryset_answers():
     assert as_rows.rows("default", user_id=0) == []
 
 
+def test_datetimes_come_converted_as_the_orm_converts_them_nulls_included():
+    # On MySQL/MariaDB the datetime converter takes a shorter path (prepared._apply_converters):
+    # same values, same time zone object, None kept.
+    from django.utils import timezone
+
+    seen, _ = UserFactory.create_batch(2)  # the second one never logged in
+    seen.last_login = timezone.now()
+    seen.save()
+    query = PreparedQuery(
+        lambda low: (
+            User.objects.filter(pk__gte=low).order_by("pk").values("last_login", "date_joined")
+        ),
+        low=STAND_IN,
+    )
+
+    rows = query.rows("default", low=seen.pk)
+    expected = list(
+        User.objects.filter(pk__gte=seen.pk).order_by("pk").values("last_login", "date_joined")
+    )
+
+    assert rows == expected
+    assert rows[1]["last_login"] is None
+    for row, reference in zip(rows, expected, strict=True):
+        for name in ("last_login", "date_joined"):
+            if reference[name] is not None:
+                assert row[name].tzinfo is reference[name].tzinfo
+
+
 def test_a_stand_in_missing_from_the_sql_fails_loudly():
     # The reference ignores its input: there is nothing to swap, so nothing may run.
     ignores_input = PreparedQuery(lambda user_id: User.objects.all(), user_id=STAND_IN)
