@@ -103,35 +103,38 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
     return STAFF if user.is_staff else NOTHING
 
 
-# MySQL/MariaDB: the whole post in one round trip, four statements under the channel row's lock
+# MySQL/MariaDB: the whole post in one round trip, five statements under the channel row's lock
 # (the first takes it). The seq is the one the first statement raised; the time comes from the
 # database clock once the lock is held (UTC_TIMESTAMP of the INSERT, which starts after the
-# UPDATE got the lock), so seqs are gap-free in commit order and stamps follow them. The INSERT
-# is a single-row VALUES insert: an INSERT … SELECT counts as a bulk insert and would hold the
-# table's AUTO-INC lock while it waits (e.g. on its sender's row), stalling every post of every
-# channel. The third statement stamps the channel (last activity, newest visible message) and
-# moves the sender's read mark and last posted seq (the LEFT JOIN leaves the channel updated
-# when the sender has no membership); the fourth answers the new row. mysqlclient runs
-# multi-statement queries (CLIENT.MULTI_STATEMENTS, its default).
+# UPDATE got the lock: a function of the UPDATE itself would be the time its statement began,
+# possibly before a waiting post ahead of it took its own), so seqs are gap-free in commit
+# order and stamps follow them. The INSERT is a single-row VALUES insert: an INSERT … SELECT
+# counts as a bulk insert and would hold the table's AUTO-INC lock while it waits (e.g. on its
+# sender's row), stalling every post of every channel.
+#
+# The seq and the time travel between statements in session variables (`@lp_post_seq`,
+# `@lp_post_at`) and the new row's id in LAST_INSERT_ID(), so every later statement is a
+# plain single-table statement by key: re-reading them with a subquery in the INSERT, a
+# multi-table UPDATE … JOIN for the stamps and a SELECT … JOIN for the answer cost ~0.49 ms of
+# the server's CPU a post, this ~0.35 ms (sqlcpu loops of batch and COMMIT; README
+# "Benchmarks"). A session variable outlives the batch on a persistent connection, so the
+# INSERT takes the seq only if the UPDATE just changed the channel's row (ROW_COUNT() is the
+# previous statement's): for a channel deleted meanwhile the seq is NULL and the INSERT fails
+# on it, whatever an earlier post on this connection left in the variable (the caller also
+# rolls back when the UPDATE found no row, see _run_post_batch).
+# The fourth statement moves the sender's read mark and last posted seq (no row when the
+# sender has no membership); the fifth answers the new row. mysqlclient runs multi-statement
+# queries (CLIENT.MULTI_STATEMENTS, its default).
 _POST_IN_ONE_ROUND_TRIP = """
-UPDATE chat_channels SET last_seq = last_seq + 1 WHERE id = %(channel)s;
+UPDATE chat_channels SET last_seq = (@lp_post_seq := last_seq + 1) WHERE id = %(channel)s;
 INSERT INTO chat_messages (channel_id, seq, sender_id, content, created_at)
-    VALUES (%(channel)s, (SELECT last_seq FROM chat_channels WHERE id = %(channel)s),
-        %(sender)s, %(content)s, UTC_TIMESTAMP(6));
-UPDATE chat_channels
-    JOIN chat_messages ON (chat_messages.channel_id = chat_channels.id
-        AND chat_messages.seq = chat_channels.last_seq)
-    LEFT JOIN chat_memberships ON (chat_memberships.channel_id = chat_channels.id
-        AND chat_memberships.user_id = %(sender)s)
-    SET chat_channels.last_activity_at = chat_messages.created_at,
-        chat_channels.last_message_id = chat_messages.id,
-        chat_memberships.last_read_seq = chat_messages.seq,
-        chat_memberships.last_posted_seq = chat_messages.seq
-    WHERE chat_channels.id = %(channel)s;
-SELECT chat_messages.id, chat_messages.seq, chat_messages.created_at
-    FROM chat_channels JOIN chat_messages ON (chat_messages.channel_id = chat_channels.id
-        AND chat_messages.seq = chat_channels.last_seq)
-    WHERE chat_channels.id = %(channel)s
+    VALUES (%(channel)s, IF(ROW_COUNT() = 1, @lp_post_seq, NULL), %(sender)s, %(content)s,
+        (@lp_post_at := UTC_TIMESTAMP(6)));
+UPDATE chat_channels SET last_activity_at = @lp_post_at, last_message_id = LAST_INSERT_ID()
+    WHERE id = %(channel)s;
+UPDATE chat_memberships SET last_read_seq = @lp_post_seq, last_posted_seq = @lp_post_seq
+    WHERE channel_id = %(channel)s AND user_id = %(sender)s;
+SELECT LAST_INSERT_ID(), @lp_post_seq, CAST(@lp_post_at AS DATETIME(6))
 """
 
 

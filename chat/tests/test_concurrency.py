@@ -262,6 +262,31 @@ class TestPostBatchIsItsOwnTransaction:
         assert _in_transaction() == 0
         assert not ChatMessage.objects.exists()
 
+    def test_a_seq_left_by_an_earlier_post_on_the_connection_never_reaches_another_channel(
+        self,
+    ):
+        # The batch passes the seq in a session variable, which outlives it. A post to a channel
+        # deleted meanwhile must leave no row with the previous post's seq, even where no
+        # foreign key would stop it (checks off here): the INSERT takes the seq only from the
+        # UPDATE it follows, and the post is rolled back when that UPDATE found no channel.
+        learner, channel = _learner_in_a_course()
+        message_post(channel=channel, sender=learner, content="first")
+        other_learner, gone = _learner_in_a_course()
+        ChatChannel.objects.filter(pk=gone.pk).delete()
+        with connection.cursor() as cursor:
+            cursor.execute("SET foreign_key_checks = 0")
+        try:
+            with pytest.raises(NotFound):
+                message_post(channel=gone, sender=other_learner, content="to nowhere")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET foreign_key_checks = 1")
+
+        assert _in_transaction() == 0
+        assert list(ChatMessage.objects.values_list("channel_id", "seq", "content")) == [
+            (channel.pk, 1, "first")
+        ]
+
     def test_a_client_giving_up_during_the_lock_wait_commits_nothing(self, client_for):
         # The channel row is locked elsewhere for longer than the client waits (a read timeout,
         # as gunicorn.conf.py sets): the post answers 503, so it must not commit afterwards.
