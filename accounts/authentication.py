@@ -13,7 +13,7 @@ from rest_framework_simplejwt.tokens import BlacklistMixin, Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
-from platform_project.prepared import PreparedQuery
+from platform_project.prepared import PreparedCall, PreparedQuery, fetch_together
 
 _ID_FIELD = User._meta.get_field(jwt_settings.api_settings.USER_ID_FIELD)
 # Every authenticated API request loads its user. Building and compiling that ORM query was
@@ -85,6 +85,22 @@ class PlatformJWTAuthentication(JWTAuthentication):
             _validated_tokens[raw_token] = token
         return token
 
+    def authenticate(self, request):
+        self.request = request  # for the view's query run with the user's (get_user)
+        return super().authenticate(request)
+
+    def _with_user(self, user_id) -> PreparedCall | None:
+        """The query the view asks to run in the same round trip as the user's (its
+        `prepared_with_user(user_id)`, when it has one), e.g. the channel a message page shows.
+
+        Its rows reach the view (`request.fetched_with_user`) only once the user passed every
+        check below: a request refused here answers 401 and they are dropped with it.
+        """
+        request = getattr(self, "request", None)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        ask = getattr(view, "prepared_with_user", None)
+        return ask(user_id) if ask is not None else None
+
     def get_user(self, validated_token):
         try:
             user_id = _ID_FIELD.get_prep_value(
@@ -99,7 +115,12 @@ class PlatformJWTAuthentication(JWTAuthentication):
             and (low is None or user_id >= low)
             and (high is None or user_id <= high)
         )
-        found = _user_by_id.instances(DEFAULT_DB_ALIAS, user_id=user_id) if in_range else []
+        found, fetched = [], None
+        if in_range:
+            also = self._with_user(user_id)
+            if also is not None:
+                fetched = fetch_together(PreparedCall.of(_user_by_id, user_id=user_id), also)
+            found = _user_by_id.instances(DEFAULT_DB_ALIAS, fetched=fetched, user_id=user_id)
         if not found:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         user = found[0]
@@ -111,6 +132,8 @@ class PlatformJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed(
                 _("The user's password has been changed."), code="password_changed"
             )
+        if fetched is not None:
+            self.request.fetched_with_user = fetched
         return user
 
 

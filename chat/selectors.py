@@ -34,7 +34,13 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
 from platform_project.errors import NotFound
-from platform_project.prepared import PreparedPage, PreparedQuery, WrappedQuery
+from platform_project.prepared import (
+    Fetched,
+    PreparedCall,
+    PreparedPage,
+    PreparedQuery,
+    WrappedQuery,
+)
 from subscriptions.entitlements import (
     can_post_from_columns,
     entitled_expression,
@@ -293,11 +299,20 @@ class ChannelListRows(PreparedPage):
     of messages and memberships keeps it: see the field).
     """
 
-    def __init__(self, *, user: User, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS):
+    def __init__(
+        self,
+        *,
+        user: User,
+        now: datetime | None = None,
+        using: str = DEFAULT_DB_ALIAS,
+        fetched: Fetched | None = None,
+    ):
         self.user = user
         self.now = now or timezone.now()
         # `now` is for finish_rows: nothing in the statement depends on the time.
-        super().__init__(_channel_list, _channel_count, using=using, user_id=user.pk)
+        super().__init__(
+            _channel_list, _channel_count, using=using, fetched=fetched, user_id=user.pk
+        )
 
     def finish_rows(self, rows: list[dict]) -> list[dict]:
         """Each row's `can_post` by the entitlement rule, from the columns the query joined,
@@ -343,6 +358,12 @@ class ChannelListRows(PreparedPage):
         return rows
 
 
+def channel_list_page_call(*, user_id: int, start: int, stop: int) -> PreparedCall:
+    """What `ChannelListRows(user=<user_id's user>)` runs for the rows [start:stop] with their
+    count, to run it ahead (`prepared.fetch_together`)."""
+    return PreparedPage(_channel_list, _channel_count, user_id=user_id).slice_call(start, stop)
+
+
 def channel_get_queryset(
     *, channel_id: int, user: User | AnonymousUser | None = None
 ) -> QuerySet[ChatChannel]:
@@ -365,7 +386,18 @@ _channel_get = PreparedQuery(
 )
 
 
-def channel_get(*, channel_id: int, user: User | AnonymousUser | None = None) -> ChatChannel:
+def channel_get_call(*, channel_id: int, user_id: int) -> PreparedCall:
+    """What `channel_get(channel_id=channel_id, user=<user_id's user>)` runs, to run it ahead
+    (`prepared.fetch_together`)."""
+    return PreparedCall.of(_channel_get, channel_id=channel_id, user_id=user_id)
+
+
+def channel_get(
+    *,
+    channel_id: int,
+    user: User | AnonymousUser | None = None,
+    fetched: Fetched | None = None,
+) -> ChatChannel:
     """A channel with `owner_user_id` (its professional's user id, for the entitlement check).
 
     With `user`, the same query also carries that user's subscription to the channel's plan
@@ -375,7 +407,9 @@ def channel_get(*, channel_id: int, user: User | AnonymousUser | None = None) ->
     reference queryset.
     """
     if user is not None and user.is_authenticated:
-        found = _channel_get.instances(DEFAULT_DB_ALIAS, channel_id=channel_id, user_id=user.pk)
+        found = _channel_get.instances(
+            DEFAULT_DB_ALIAS, fetched=fetched, channel_id=channel_id, user_id=user.pk
+        )
         channel = found[0] if found else None
     else:
         channel = next(iter(channel_get_queryset(channel_id=channel_id, user=user)), None)

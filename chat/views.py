@@ -19,6 +19,7 @@ from chat.serializers import (
     MessageCreateInputSerializer,
     MessageOutputSerializer,
 )
+from platform_project.prepared import PreparedCall
 from platform_project.schema import (
     THROTTLED,
     UNAUTHENTICATED,
@@ -99,6 +100,16 @@ class UserChannelViewSet(GenericViewSet):
     queryset = ChannelMembership.objects.none()  # for the schema only; rows come from selectors
     serializer_class = ChannelListItemOutputSerializer
 
+    def prepared_with_user(self, user_id: int) -> PreparedCall | None:
+        """One's own list: its page is read in the same round trip as the authenticated user
+        (accounts.authentication; on MariaDB), one round trip fewer a list."""
+        if self.action != "list" or self.kwargs.get("user_id") != user_id:
+            return None
+        rows = self.paginator.requested_slice(self.request)
+        if rows is None:
+            return None
+        return selectors.channel_list_page_call(user_id=user_id, start=rows[0], stop=rows[1])
+
     @extend_schema(
         summary="A user's channels",
         description=(
@@ -116,7 +127,10 @@ class UserChannelViewSet(GenericViewSet):
     )
     def list(self, request, user_id: int):
         user = request.user if user_id == request.user.pk else user_get(user_id=user_id)
-        page = self.paginate_queryset(selectors.ChannelListRows(user=user))
+        rows = selectors.ChannelListRows(
+            user=user, fetched=getattr(request, "fetched_with_user", None)
+        )
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(represent_many(self.get_serializer(), page))
 
 
@@ -129,9 +143,17 @@ class ChannelMessageViewSet(GenericViewSet):
     serializer_class = MessageOutputSerializer
     posting_actions = ("create",)
 
+    def prepared_with_user(self, user_id: int) -> PreparedCall:
+        """The channel (with the user's subscription columns) is read in the same round trip as
+        the authenticated user (accounts.authentication; on MariaDB): one round trip fewer on
+        every message page, post and read mark."""
+        return selectors.channel_get_call(channel_id=self.kwargs["channel_id"], user_id=user_id)
+
     def get_object(self):
         channel = selectors.channel_get(
-            channel_id=self.kwargs["channel_id"], user=self.request.user
+            channel_id=self.kwargs["channel_id"],
+            user=self.request.user,
+            fetched=getattr(self.request, "fetched_with_user", None),
         )
         self.check_object_permissions(self.request, channel)
         return channel

@@ -42,3 +42,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def requested_slice(self, request) -> tuple[int, int] | None:
+        """The rows [start:stop] that `paginate_queryset` will ask a `PreparedPage` for, when
+        the page is a plain number (None otherwise: "last", or what Django's path decides), so
+        that a view can have them fetched ahead (see CountingPaginator.page)."""
+        size = self.get_page_size(request)
+        number = str(request.query_params.get(self.page_query_param) or 1)
+        if not size or not (number.isascii() and number.isdigit() and len(number) <= 9):
+            return None
+        if int(number) < 1:
+            return None
+        start = (int(number) - 1) * size
+        return start, start + size

@@ -164,13 +164,7 @@ def _execute_on_server(
     cursor, connection, statement: tuple[str, str, tuple[int, ...]], compiled, values
 ) -> list:
     raw = connection.connection
-    literals = _literals(connection, values, set(compiled.server_slots))
-    # The stand-ins' values in the order of their `?`s, then the page's LIMIT and OFFSET (the
-    # suffix's place is after every stand-in: see PreparedQuery.server_statement).
-    using = ", ".join(
-        [literals[name] for name in compiled.server_slots] + [str(n) for n in statement[2]]
-    )
-    sql = f"EXECUTE {statement[0]} USING {using}" if using else f"EXECUTE {statement[0]}"
+    sql = _execute_sql(connection, statement, compiled, values)
     try:
         cursor.execute(sql)
     except DatabaseError as error:
@@ -181,6 +175,94 @@ def _execute_on_server(
         _prepare(connection, statement)
         cursor.execute(sql)
     return cursor.fetchall()
+
+
+def _execute_sql(connection, statement: tuple[str, str, tuple[int, ...]], compiled, values) -> str:
+    """`EXECUTE name USING <values>` for a statement held on the server."""
+    literals = _literals(connection, values, set(compiled.server_slots))
+    # The stand-ins' values in the order of their `?`s, then the page's LIMIT and OFFSET (the
+    # suffix's place is after every stand-in: see PreparedQuery.server_statement).
+    using = ", ".join(
+        [literals[name] for name in compiled.server_slots] + [str(n) for n in statement[2]]
+    )
+    return f"EXECUTE {statement[0]} USING {using}" if using else f"EXECUTE {statement[0]}"
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """One run of a prepared query: what `query.execute(alias, suffix, **values)` runs."""
+
+    query: "PreparedQuery"
+    alias: str
+    suffix: str
+    values: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(
+        cls, query: "PreparedQuery", alias: str = DEFAULT_DB_ALIAS, suffix: str = "", **values: Any
+    ) -> "PreparedCall":
+        return cls(query, alias, suffix, tuple(sorted(values.items())))
+
+
+class Fetched:
+    """Rows of calls run ahead of time by `fetch_together`, converted, each for the one
+    `execute` (`rows`, `instances`, …, with `fetched=`) that asks for exactly that call. A call
+    that is not here runs as usual then."""
+
+    def __init__(self, rows: dict[PreparedCall, list] | None = None):
+        self._rows = rows or {}
+
+    def take(self, call: PreparedCall) -> list | None:
+        return self._rows.pop(call, None)
+
+
+def fetch_together(*calls: PreparedCall) -> Fetched:
+    """Runs `calls` in one round trip where the database allows it: on MariaDB, when every one
+    is a server-side prepared statement (`server_prepared=True`), as one multi-statement
+    `EXECUTE …; EXECUTE …` (each round trip costs ~30 µs of CPU on each side, on top of the
+    statement). Elsewhere nothing runs here, and each call runs when it is asked for.
+
+    A statement the server no longer holds is left out (it is prepared again when its call
+    runs alone); any other error is raised, as the calls' own `execute` would raise it.
+    """
+    if not calls or len({call.alias for call in calls}) != 1:
+        return Fetched()
+    connection = connections[calls[0].alias]
+    if connection.vendor != "mysql" or not all(call.query.server_prepared for call in calls):
+        return Fetched()
+    statements = [call.query.server_statement(call.alias, call.suffix) for call in calls]
+    if (
+        not connection.mysql_is_mariadb
+        or not all(statements)
+        or not all(_held_on_server(connection, statement) for statement in statements)
+    ):
+        return Fetched()
+    compiled = [call.query.compiled(call.alias) for call in calls]
+    sql = "; ".join(
+        _execute_sql(connection, statement, c, dict(call.values))
+        for statement, c, call in zip(statements, compiled, calls, strict=True)
+    )
+    fetched = {}
+    with connection.cursor() as cursor:
+        for index, call in enumerate(calls):
+            try:
+                if index == 0:
+                    cursor.execute(sql)
+                else:
+                    cursor.nextset()
+            except DatabaseError as error:
+                if error.args[:1] != (_ER_UNKNOWN_STMT_HANDLER,):
+                    raise
+                # Forgotten by the server (the statements after it did not run either): the
+                # calls from here on run alone, preparing their statements again.
+                held = connection.connection.__dict__.get(_HELD, set())
+                held.difference_update(s[0] for s in statements[index:])
+                break
+            rows = cursor.fetchall()
+            if compiled[index].converters:
+                rows = _apply_converters(rows, compiled[index].converters, connection)
+            fetched[call] = rows
+    return Fetched(fetched)
 
 
 def _is_mysql_aware_datetime(functions: list) -> bool:
@@ -306,9 +388,16 @@ class PreparedQuery:
                 params[i] = value
         return (f"{compiled.sql} {suffix}" if suffix else compiled.sql), params
 
-    def execute(self, alias: str, suffix: str = "", **values: Any) -> tuple[_Compiled, list]:
-        """Runs the SQL with `values` in place of the stand-ins; rows with converters applied."""
+    def execute(
+        self, alias: str, suffix: str = "", *, fetched: Fetched | None = None, **values: Any
+    ) -> tuple[_Compiled, list]:
+        """Runs the SQL with `values` in place of the stand-ins; rows with converters applied.
+        With `fetched`, rows it holds for this very call are answered instead (once)."""
         compiled = self.compiled(alias)
+        if fetched is not None:
+            rows = fetched.take(PreparedCall.of(self, alias, suffix, **values))
+            if rows is not None:
+                return compiled, rows
         connection = connections[alias]
         with connection.cursor() as cursor:
             statement = self.server_prepared and self.server_statement(alias, suffix)
@@ -352,7 +441,9 @@ class PreparedQuery:
             found = self._server_statements[key] = (name, sql)
         return (*found, numbers)
 
-    def rows_slice(self, alias: str, page: slice, **values: Any) -> list[dict]:
+    def rows_slice(
+        self, alias: str, page: slice, *, fetched: Fetched | None = None, **values: Any
+    ) -> list[dict]:
         """`rows` for `queryset[start:stop]`, as a paginator slices (plain slices only)."""
         if not isinstance(page, slice) or page.step is not None:
             raise TypeError("prepared rows support plain slices only")
@@ -360,15 +451,19 @@ class PreparedQuery:
         if page.stop is not None and page.stop <= start:
             return []  # as the ORM: an empty slice runs no query (and needs no LIMIT 0)
         limit = connections[alias].ops.limit_offset_sql(start, page.stop)
-        return self.rows(alias, limit, **values)
+        return self.rows(alias, limit, fetched=fetched, **values)
 
-    def rows(self, alias: str, suffix: str = "", **values: Any) -> list[dict]:
-        compiled, rows = self.execute(alias, suffix, **values)
+    def rows(
+        self, alias: str, suffix: str = "", *, fetched: Fetched | None = None, **values: Any
+    ) -> list[dict]:
+        compiled, rows = self.execute(alias, suffix, fetched=fetched, **values)
         names = compiled.names
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def instances(self, alias: str, suffix: str = "", **values: Any) -> list[Model]:
-        compiled, rows = self.execute(alias, suffix, **values)
+    def instances(
+        self, alias: str, suffix: str = "", *, fetched: Fetched | None = None, **values: Any
+    ) -> list[Model]:
+        compiled, rows = self.execute(alias, suffix, fetched=fetched, **values)
         if compiled.model_columns is None:
             raise TypeError("instances() needs a model queryset, not values()")
         model = compiled.model
@@ -483,12 +578,23 @@ class PreparedPage:
         count: PreparedQuery,
         *,
         using: str = DEFAULT_DB_ALIAS,
+        fetched: Fetched | None = None,
         **values: Any,
     ):
         self._page = page
         self._count = count
         self.using = using
+        self.fetched = fetched
         self.values = values
+
+    def slice_call(self, start: int, stop: int) -> PreparedCall:
+        """The call `slice_with_count(start, stop)` runs (to fetch it ahead: `fetch_together`)."""
+        return PreparedCall.of(
+            _page_with_count(self._page, self._count),
+            self.using,
+            connections[self.using].ops.limit_offset_sql(start, stop),
+            **self.values,
+        )
 
     def _count_values(self, values: dict[str, Any]) -> dict[str, Any]:
         return {name: values[name] for name in self._count.stand_ins}
@@ -508,7 +614,7 @@ class PreparedPage:
         """Rows `[start:stop]` and the count; the count is None when the slice is empty (no
         row carried it: the caller asks `count()` if it needs one)."""
         rows = _page_with_count(self._page, self._count).rows_slice(
-            self.using, slice(start, stop), **self.values
+            self.using, slice(start, stop), fetched=self.fetched, **self.values
         )
         if not rows:
             return [], None
