@@ -23,9 +23,9 @@ connection, then `EXECUTE ... USING` each call's values (see `_held_on_server`).
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.backends.mysql.operations import DatabaseOperations as MySQLOperations
@@ -51,6 +51,11 @@ class _Compiled:
     # server-side prepared statement, and the stand-ins' names in the order of the `?`s.
     server_sql: str | None = None
     server_slots: tuple[str, ...] = ()
+    # `converters` as _apply_converters walks them, worked out once (see _converter_plan).
+    converter_plan: tuple = field(init=False, default=())
+
+    def __post_init__(self):
+        object.__setattr__(self, "converter_plan", _converter_plan(self.converters))
 
 
 def _adapt(connection, value: Any) -> Any:
@@ -188,9 +193,9 @@ def _execute_sql(connection, statement: tuple[str, str, tuple[int, ...]], compil
     return f"EXECUTE {statement[0]} USING {using}" if using else f"EXECUTE {statement[0]}"
 
 
-@dataclass(frozen=True)
-class PreparedCall:
-    """One run of a prepared query: what `query.execute(alias, suffix, **values)` runs."""
+class PreparedCall(NamedTuple):
+    """One run of a prepared query: what `query.execute(alias, suffix, **values)` runs. A
+    plain tuple: built, hashed and compared on every request that fetches ahead."""
 
     query: "PreparedQuery"
     alias: str
@@ -211,6 +216,9 @@ class Fetched:
 
     def __init__(self, rows: dict[PreparedCall, list] | None = None):
         self._rows = rows or {}
+
+    def __bool__(self) -> bool:
+        return bool(self._rows)
 
     def take(self, call: PreparedCall) -> list | None:
         return self._rows.pop(call, None)
@@ -260,7 +268,7 @@ def fetch_together(*calls: PreparedCall) -> Fetched:
                 break
             rows = cursor.fetchall()
             if compiled[index].converters:
-                rows = _apply_converters(rows, compiled[index].converters, connection)
+                rows = _apply_converters(rows, compiled[index].converter_plan, connection)
             fetched[call] = rows
     return Fetched(fetched)
 
@@ -276,13 +284,17 @@ def _is_mysql_aware_datetime(functions: list) -> bool:
 _MYSQL_DATETIME = MySQLOperations.convert_datetimefield_value
 
 
-def _apply_converters(rows: list, converters: dict, connection) -> list:
-    """SQLCompiler.apply_converters with this call's connection (the compiler kept the one of
-    the thread that compiled it)."""
-    plan = [
+def _converter_plan(converters: dict) -> tuple:
+    """(position, functions or None for the MySQL datetime shortcut, expression) a column."""
+    return tuple(
         (position, None if _is_mysql_aware_datetime(functions) else functions, expression)
         for position, (functions, expression) in converters.items()
-    ]
+    )
+
+
+def _apply_converters(rows: list, plan: tuple, connection) -> list:
+    """SQLCompiler.apply_converters with this call's connection (the compiler kept the one of
+    the thread that compiled it), by a `_converter_plan`."""
     zone = connection.timezone
     converted = []
     for row in rows:
@@ -394,7 +406,7 @@ class PreparedQuery:
         """Runs the SQL with `values` in place of the stand-ins; rows with converters applied.
         With `fetched`, rows it holds for this very call are answered instead (once)."""
         compiled = self.compiled(alias)
-        if fetched is not None:
+        if fetched:
             rows = fetched.take(PreparedCall.of(self, alias, suffix, **values))
             if rows is not None:
                 return compiled, rows
@@ -408,7 +420,7 @@ class PreparedQuery:
                 cursor.execute(sql, params)
                 rows = cursor.fetchall()
         if compiled.converters:
-            rows = _apply_converters(rows, compiled.converters, connection)
+            rows = _apply_converters(rows, compiled.converter_plan, connection)
         return compiled, rows
 
     def _server_parts(self, alias: str) -> tuple[str, str] | None:
