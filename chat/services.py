@@ -122,6 +122,9 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
 # previous statement's): for a channel deleted meanwhile the seq is NULL and the INSERT fails
 # on it, whatever an earlier post on this connection left in the variable (the caller also
 # rolls back when the UPDATE found no row, see _run_post_batch).
+# (Assigning `@var := expr` inside a statement is MariaDB's own; MySQL 8 still runs it, with a
+# deprecation warning. Like the ROW_COUNT() guard it needs a ROW or MIXED binlog format when
+# statements are replicated: STATEMENT would replay the variables, not the rows.)
 # The fourth statement moves the sender's read mark and last posted seq (no row when the
 # sender has no membership); the fifth answers the new row. mysqlclient runs multi-statement
 # queries (CLIENT.MULTI_STATEMENTS, its default).

@@ -143,10 +143,12 @@ class ChannelMessageViewSet(GenericViewSet):
     serializer_class = MessageOutputSerializer
     posting_actions = ("create",)
 
-    def prepared_with_user(self, user_id: int) -> PreparedCall:
+    def prepared_with_user(self, user_id: int) -> PreparedCall | None:
         """The channel (with the user's subscription columns) is read in the same round trip as
         the authenticated user (accounts.authentication; on MariaDB): one round trip fewer on
-        every message page, post and read mark."""
+        every message page, post and read mark (not for OPTIONS or a refused method)."""
+        if self.action not in ("list", "create", "read"):
+            return None
         return selectors.channel_get_call(channel_id=self.kwargs["channel_id"], user_id=user_id)
 
     def get_object(self):

@@ -256,8 +256,8 @@ def fetch_together(*calls: PreparedCall) -> Fetched:
             try:
                 if index == 0:
                     cursor.execute(sql)
-                else:
-                    cursor.nextset()
+                elif not cursor.nextset():
+                    break  # no result for this call: it runs alone when asked for
             except DatabaseError as error:
                 if error.args[:1] != (_ER_UNKNOWN_STMT_HANDLER,):
                     raise

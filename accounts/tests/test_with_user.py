@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory
 
 from accounts.tests.factories import UserFactory
+from chat.selectors import _channel_get, message_page_cache
 from chat.services import message_post
 from chat.tests.conftest import course_channel, subscribe
 from chat.tests.factories import messages_bulk_insert
@@ -18,6 +19,12 @@ pytestmark = pytest.mark.django_db
 # The shared round trip is MariaDB's (server-side prepared statements); elsewhere the user and
 # the view's query are two statements, as every other test of these endpoints shows.
 ON_MARIADB = pytest.mark.mysql
+
+
+@pytest.fixture(autouse=True)
+def _mariadb_only_for_mysql_marked(request):
+    if request.node.get_closest_marker("mysql") and not connection.mysql_is_mariadb:
+        pytest.skip("MySQL runs these statements one by one (no EXECUTE … USING expressions)")
 
 
 def _learner_in(channels: int):
@@ -38,7 +45,9 @@ def _get(client, path):
 
 
 def _answers_alone(monkeypatch, view, client, path):
-    """The same request with the view asking for nothing to ride along."""
+    """The same request with the view asking for nothing to ride along (and no message page
+    the first request left in the page cache)."""
+    message_page_cache.clear()
     with monkeypatch.context() as patch:
         patch.setattr(view, "prepared_with_user", lambda self, user_id: None)
         return _get(client, path)
@@ -105,6 +114,25 @@ def test_a_statement_the_server_forgot_runs_alone_prepared_again(client_for):
 
     assert again.status_code == 200
     assert again.json() == first.json()
+
+
+@ON_MARIADB
+def test_a_second_statement_the_server_forgot_runs_alone_prepared_again(client_for):
+    learner, channel = _learner_in(1)
+    client = client_for(learner)
+    path = f"/chat/channels/{channel.pk}/messages"
+    first = client.get(path)
+    message_page_cache.clear()
+    with connection.cursor() as cursor:  # the user's statement stays, the channel's goes
+        cursor.execute(f"DEALLOCATE PREPARE {_channel_get.server_statement('default')[0]}")
+
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(path)
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    # The pair (refused at its second EXECUTE), then the channel alone, then the page.
+    assert [q["sql"].count("EXECUTE ") for q in queries.captured_queries][:2] == [2, 1]
 
 
 def test_an_inactive_user_gets_401_and_nothing_of_what_rode_along(client_for):

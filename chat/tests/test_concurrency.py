@@ -8,7 +8,7 @@ from collections.abc import Callable
 import MySQLdb
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
@@ -265,24 +265,28 @@ class TestPostBatchIsItsOwnTransaction:
     def test_a_seq_left_by_an_earlier_post_on_the_connection_never_reaches_another_channel(
         self,
     ):
-        # The batch passes the seq in a session variable, which outlives it. A post to a channel
-        # deleted meanwhile must leave no row with the previous post's seq, even where no
-        # foreign key would stop it (checks off here): the INSERT takes the seq only from the
-        # UPDATE it follows, and the post is rolled back when that UPDATE found no channel.
+        # The batch passes the seq in a session variable, which outlives it. For a channel
+        # deleted meanwhile the INSERT itself must fail, even where no foreign key would stop
+        # it (checks off here) and before the caller's own check rolls the post back: it takes
+        # the seq only from the UPDATE it follows.
+        from chat.services import _POST_IN_ONE_ROUND_TRIP
+
         learner, channel = _learner_in_a_course()
-        message_post(channel=channel, sender=learner, content="first")
+        message_post(channel=channel, sender=learner, content="first")  # sets @lp_post_seq
         other_learner, gone = _learner_in_a_course()
         ChatChannel.objects.filter(pk=gone.pk).delete()
+        params = {"channel": gone.pk, "sender": other_learner.pk, "content": "to nowhere"}
+
         with connection.cursor() as cursor:
             cursor.execute("SET foreign_key_checks = 0")
-        try:
-            with pytest.raises(NotFound):
-                message_post(channel=gone, sender=other_learner, content="to nowhere")
-        finally:
-            with connection.cursor() as cursor:
+            try:
+                with pytest.raises(IntegrityError), transaction.atomic():
+                    cursor.execute(_POST_IN_ONE_ROUND_TRIP, params)
+                    assert cursor.rowcount == 0  # the UPDATE found no channel
+                    cursor.nextset()  # the INSERT: seq NULL
+            finally:
                 cursor.execute("SET foreign_key_checks = 1")
 
-        assert _in_transaction() == 0
         assert list(ChatMessage.objects.values_list("channel_id", "seq", "content")) == [
             (channel.pk, 1, "first")
         ]

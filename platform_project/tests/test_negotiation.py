@@ -49,6 +49,20 @@ def test_answers_what_drf_answers_first_and_from_memory(accept, query):
     assert _choose(remembering, accept, query) == expected  # the remembered answer
 
 
+def test_one_memo_answers_every_question_as_drf_does_in_any_order():
+    # One memo for every (Accept, format) pair, asked in interleaved order twice: a key that
+    # left out any input DRF reads would answer some pair with another pair's renderer.
+    remembering = RememberingContentNegotiation()
+    questions = [
+        (accept, query) for query in ("", "?format=json", "?format=api") for accept in ACCEPTS
+    ]
+    expected = {q: _choose(DefaultContentNegotiation(), *q) for q in questions}
+
+    for question in questions + questions[::-1]:
+        assert _choose(remembering, *question) == expected[question], question
+    assert len({answer for answer in expected.values()}) > 2  # the pairs do differ
+
+
 def test_refusals_are_not_remembered_and_the_memo_is_bounded(monkeypatch):
     monkeypatch.setattr(RememberingContentNegotiation, "memo_max", 3)
     remembering = RememberingContentNegotiation()
