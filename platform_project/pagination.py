@@ -1,7 +1,18 @@
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from rest_framework import pagination
 
 from platform_project.prepared import PreparedPage
+
+
+class ListPage(Page):
+    """Django's Page, iterated over its rows directly when they are a list (as the prepared
+    pages' are): Page is a Sequence, so `list(page)` (DRF's paginate_queryset) otherwise walks
+    it by `__getitem__`, one Python call a row (~1% of a 20-channel list's instructions)."""
+
+    def __iter__(self):
+        if isinstance(self.object_list, list):
+            return iter(self.object_list)
+        return super().__iter__()
 
 
 class CountingPaginator(Paginator):
@@ -35,6 +46,9 @@ class CountingPaginator(Paginator):
             total = 0
         self.__dict__["count"] = total  # Paginator.count is a cached_property
         return self._get_page(rows, number, self)
+
+    def _get_page(self, *args, **kwargs):
+        return ListPage(*args, **kwargs)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

@@ -76,3 +76,15 @@ def test_plain_querysets_take_djangos_path(django_assert_num_queries):
     with django_assert_num_queries(2):  # count, then the slice
         pks = [plan.pk for plan in paginator.page(2)]
     assert pks == [ProfessionalPlan.objects.order_by("pk").last().pk]
+
+
+def test_a_page_iterates_its_rows_in_order_whatever_they_are_held_in():
+    from platform_project.pagination import ListPage
+
+    paginator = CountingPaginator(list(range(10)), 4)
+    as_list = paginator.page(2)
+    as_range = ListPage(range(4, 8), 2, paginator)
+
+    assert isinstance(as_list, ListPage)
+    assert list(as_list) == list(as_range) == [4, 5, 6, 7]
+    assert list(reversed(as_list)) == [7, 6, 5, 4]
