@@ -13,7 +13,7 @@ from rest_framework_simplejwt.tokens import BlacklistMixin, Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
-from platform_project.prepared import PreparedCall, PreparedQuery, fetch_together
+from platform_project.prepared import Fetched, PreparedCall, PreparedQuery, fetch_together
 
 _ID_FIELD = User._meta.get_field(jwt_settings.api_settings.USER_ID_FIELD)
 # Every authenticated API request loads its user. Building and compiling that ORM query was
@@ -60,6 +60,12 @@ def _still_valid(token: Token) -> bool:
     return isinstance(exp, int | float) and exp > time.time() - leeway
 
 
+def fetched_with_user(request) -> Fetched | None:
+    """The rows of the view's `prepared_with_user` call, run with this request's user lookup
+    (PlatformJWTAuthentication.get_user); None when nothing ran with it."""
+    return getattr(request, "fetched_with_user", None)
+
+
 class PlatformJWTAuthentication(JWTAuthentication):
     """simplejwt's Bearer authentication, with verified tokens remembered (see above) and the
     user loaded by a prepared query.
@@ -93,7 +99,7 @@ class PlatformJWTAuthentication(JWTAuthentication):
         """The query the view asks to run in the same round trip as the user's (its
         `prepared_with_user(user_id)`, when it has one), e.g. the channel a message page shows.
 
-        Its rows reach the view (`request.fetched_with_user`) only once the user passed every
+        Its rows reach the view (`fetched_with_user(request)`) only once the user passed every
         check below: a request refused here answers 401 and they are dropped with it.
         """
         request = getattr(self, "request", None)

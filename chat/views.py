@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
+from accounts.authentication import fetched_with_user
 from accounts.permissions import IsSelfOrStaff
 from accounts.selectors import user_get
 from chat import selectors, services
@@ -127,9 +128,7 @@ class UserChannelViewSet(GenericViewSet):
     )
     def list(self, request, user_id: int):
         user = request.user if user_id == request.user.pk else user_get(user_id=user_id)
-        rows = selectors.ChannelListRows(
-            user=user, fetched=getattr(request, "fetched_with_user", None)
-        )
+        rows = selectors.ChannelListRows(user=user, fetched=fetched_with_user(request))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(represent_many(self.get_serializer(), page))
 
@@ -155,7 +154,7 @@ class ChannelMessageViewSet(GenericViewSet):
         channel = selectors.channel_get(
             channel_id=self.kwargs["channel_id"],
             user=self.request.user,
-            fetched=getattr(self.request, "fetched_with_user", None),
+            fetched=fetched_with_user(self.request),
         )
         self.check_object_permissions(self.request, channel)
         return channel

@@ -15,6 +15,19 @@ class ListPage(Page):
         return super().__iter__()
 
 
+def plain_page_number(number) -> int | None:
+    """`number` as a page number that can be fetched at once: plain ASCII digits ("²" is a
+    digit to str.isdigit, not to int()), at most nine of them (past nine, Django's validation
+    answers without a query, and no OFFSET overflows), at least 1. None for anything else
+    ("last", "abc", "0", …), which Django's own path decides."""
+    if not isinstance(number, int | str):
+        return None
+    text = str(number)
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        return None
+    return int(text)
+
+
 class CountingPaginator(Paginator):
     """Django's Paginator that takes a prepared page and its count from one statement.
 
@@ -26,18 +39,15 @@ class CountingPaginator(Paginator):
     """
 
     def page(self, number):
+        plain = plain_page_number(number)
         if (
             not isinstance(self.object_list, PreparedPage)
             or self.orphans
             or "count" in self.__dict__  # already counted (e.g. DRF's page=last)
-            or not isinstance(number, int | str)
-            # Plain ASCII digits ("²" is a digit to str.isdigit, not to int()); past nine
-            # digits, Django's validation answers without a query (and no OFFSET overflows).
-            or not (str(number).isascii() and str(number).isdigit() and len(str(number)) <= 9)
-            or int(number) < 1
+            or plain is None
         ):
             return super().page(number)
-        number = int(number)
+        number = plain
         bottom = (number - 1) * self.per_page
         rows, total = self.object_list.slice_with_count(bottom, bottom + self.per_page)
         if total is None:
@@ -62,10 +72,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         the page is a plain number (None otherwise: "last", or what Django's path decides), so
         that a view can have them fetched ahead (see CountingPaginator.page)."""
         size = self.get_page_size(request)
-        number = str(request.query_params.get(self.page_query_param) or 1)
-        if not size or not (number.isascii() and number.isdigit() and len(number) <= 9):
+        number = plain_page_number(request.query_params.get(self.page_query_param) or 1)
+        if not size or number is None:
             return None
-        if int(number) < 1:
-            return None
-        start = (int(number) - 1) * size
+        start = (number - 1) * size
         return start, start + size

@@ -168,7 +168,6 @@ def _prepare(connection, statement: tuple[str, str, tuple[int, ...]]) -> None:
 def _execute_on_server(
     cursor, connection, statement: tuple[str, str, tuple[int, ...]], compiled, values
 ) -> list:
-    raw = connection.connection
     sql = _execute_sql(connection, statement, compiled, values)
     try:
         cursor.execute(sql)
@@ -176,10 +175,16 @@ def _execute_on_server(
         # The server no longer has it (e.g. the session was reset): prepare it again, once.
         if error.args[:1] != (_ER_UNKNOWN_STMT_HANDLER,):
             raise
-        raw.__dict__.get(_HELD, set()).discard(statement[0])
+        _forget(connection, [statement])
         _prepare(connection, statement)
         cursor.execute(sql)
     return cursor.fetchall()
+
+
+def _forget(connection, statements) -> None:
+    """Record that the server no longer holds these statements (they are prepared again when
+    next run)."""
+    connection.connection.__dict__.get(_HELD, set()).difference_update(s[0] for s in statements)
 
 
 def _execute_sql(connection, statement: tuple[str, str, tuple[int, ...]], compiled, values) -> str:
@@ -263,13 +268,9 @@ def fetch_together(*calls: PreparedCall) -> Fetched:
                     raise
                 # Forgotten by the server (the statements after it did not run either): the
                 # calls from here on run alone, preparing their statements again.
-                held = connection.connection.__dict__.get(_HELD, set())
-                held.difference_update(s[0] for s in statements[index:])
+                _forget(connection, statements[index:])
                 break
-            rows = cursor.fetchall()
-            if compiled[index].converters:
-                rows = _apply_converters(rows, compiled[index].converter_plan, connection)
-            fetched[call] = rows
+            fetched[call] = _converted(cursor.fetchall(), compiled[index], connection)
     return Fetched(fetched)
 
 
@@ -292,6 +293,15 @@ def _converter_plan(converters: dict) -> tuple:
     )
 
 
+def _converted(rows, compiled: "_Compiled", connection) -> list:
+    """The rows of a compiled query with its converters applied (as they came: none)."""
+    return (
+        _apply_converters(rows, compiled.converter_plan, connection)
+        if compiled.converters
+        else rows
+    )
+
+
 def _apply_converters(rows: list, plan: tuple, connection) -> list:
     """SQLCompiler.apply_converters with this call's connection (the compiler kept the one of
     the thread that compiled it), by a `_converter_plan`."""
@@ -310,6 +320,12 @@ def _apply_converters(rows: list, plan: tuple, connection) -> list:
             row[position] = value
         converted.append(row)
     return converted
+
+
+def _slice_suffix(alias: str, start: int, stop: int | None) -> str:
+    """The LIMIT/OFFSET clause of rows [start:stop] (`rows_slice`; `PreparedPage.slice_call`
+    names the same call)."""
+    return connections[alias].ops.limit_offset_sql(start, stop)
 
 
 class PreparedQuery:
@@ -419,9 +435,7 @@ class PreparedQuery:
                 sql, params = self.statement(alias, suffix, **values)
                 cursor.execute(sql, params)
                 rows = cursor.fetchall()
-        if compiled.converters:
-            rows = _apply_converters(rows, compiled.converter_plan, connection)
-        return compiled, rows
+        return compiled, _converted(rows, compiled, connection)
 
     def _server_parts(self, alias: str) -> tuple[str, str] | None:
         """The statement for a server-side PREPARE as the text before and after the place of
@@ -462,8 +476,7 @@ class PreparedQuery:
         start = page.start or 0
         if page.stop is not None and page.stop <= start:
             return []  # as the ORM: an empty slice runs no query (and needs no LIMIT 0)
-        limit = connections[alias].ops.limit_offset_sql(start, page.stop)
-        return self.rows(alias, limit, fetched=fetched, **values)
+        return self.rows(alias, _slice_suffix(alias, start, page.stop), fetched=fetched, **values)
 
     def rows(
         self, alias: str, suffix: str = "", *, fetched: Fetched | None = None, **values: Any
@@ -604,7 +617,7 @@ class PreparedPage:
         return PreparedCall.of(
             _page_with_count(self._page, self._count),
             self.using,
-            connections[self.using].ops.limit_offset_sql(start, stop),
+            _slice_suffix(self.using, start, stop),
             **self.values,
         )
 

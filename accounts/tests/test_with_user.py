@@ -100,12 +100,17 @@ def test_a_page_asked_as_last_is_not_guessed(client_for):
     assert statements[0].count("EXECUTE ") == 1  # the user alone; the page runs as usual
 
 
-@ON_MARIADB
-def test_a_statement_the_server_forgot_runs_alone_prepared_again(client_for):
+def _message_page_read_once(client_for):
+    """A learner's client, their channel's message page path, and its first answer."""
     learner, channel = _learner_in(1)
     client = client_for(learner)
     path = f"/chat/channels/{channel.pk}/messages"
-    first = client.get(path)
+    return client, path, client.get(path)
+
+
+@ON_MARIADB
+def test_a_statement_the_server_forgot_runs_alone_prepared_again(client_for):
+    client, path, first = _message_page_read_once(client_for)
     with connection.cursor() as cursor:  # the server drops every statement it holds
         for name in list(connection.connection.__dict__.get("lp_prepared_statements", ())):
             cursor.execute(f"DEALLOCATE PREPARE {name}")
@@ -118,10 +123,7 @@ def test_a_statement_the_server_forgot_runs_alone_prepared_again(client_for):
 
 @ON_MARIADB
 def test_a_second_statement_the_server_forgot_runs_alone_prepared_again(client_for):
-    learner, channel = _learner_in(1)
-    client = client_for(learner)
-    path = f"/chat/channels/{channel.pk}/messages"
-    first = client.get(path)
+    client, path, first = _message_page_read_once(client_for)
     message_page_cache.clear()
     with connection.cursor() as cursor:  # the user's statement stays, the channel's goes
         cursor.execute(f"DEALLOCATE PREPARE {_channel_get.server_statement('default')[0]}")
