@@ -21,17 +21,13 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters live in the cache, message pages in the process's page cache: each test
-    # starts with none (ids repeat from test to test, so a page could match a new test's key).
+    # Throttle counters and message pages live in the cache: each test starts with none (ids
+    # repeat from test to test, so a page could match a new test's key).
     from django.core.cache import cache
 
-    from chat.selectors import message_page_cache
-
     cache.clear()
-    message_page_cache.clear()
     yield
     cache.clear()
-    message_page_cache.clear()
 
 
 @pytest.fixture
@@ -109,10 +105,3 @@ def explain(sql: str, params=()) -> list[dict]:
         cursor.execute(f"EXPLAIN {sql}", params)
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
-def user_lookup_queries() -> int:
-    """Queries a JWT-authenticated request spends on its user alone: none on MariaDB, where
-    the view's first query runs in the same round trip (accounts.authentication,
-    prepared.fetch_together), one elsewhere."""
-    return 0 if connection.vendor == "mysql" and connection.mysql_is_mariadb else 1

@@ -2,42 +2,25 @@ import threading
 import time
 
 from django.core.signals import setting_changed
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import BlacklistMixin, Token
-from rest_framework_simplejwt.utils import get_md5_hash_password
-
-from accounts.models import User
-from platform_project.prepared import Fetched, PreparedCall, PreparedQuery, fetch_together
-
-_ID_FIELD = User._meta.get_field(jwt_settings.api_settings.USER_ID_FIELD)
-# Every authenticated API request loads its user. Building and compiling that ORM query was
-# ~0.3 ms of CPU a request; the prepared query runs the same SQL (see platform_project.prepared),
-# on MariaDB as a server-side prepared statement (0.06 -> 0.04 ms of the server's CPU).
-_user_by_id = PreparedQuery(
-    lambda user_id: User.objects.filter(**{jwt_settings.api_settings.USER_ID_FIELD: user_id})[:1],
-    user_id=-6_402_117_853,
-    server_prepared=True,
-)
-
 
 # Tokens already verified by this process, by their exact bytes (signature included), so a
-# client's repeated requests skip the base64, JSON and HMAC work of decoding (~0.2 ms of CPU a
-# request, most of it PyJWT's character-by-character base64 check). A token's content cannot
-# change, and everything that can (the user: active, deleted, password) is still checked on every
-# request in get_user. Only expiry moves with time: an entry past its `exp` (with the configured
-# leeway) is never served; it goes through simplejwt again, which answers the usual 401. Bounded:
-# the oldest entries leave first. Off when a configured token class checks a blacklist on every
-# verification (BlacklistMixin, e.g. sliding tokens): a remembered token would skip that check.
-# Emptied when SIMPLE_JWT changes (signing key, token classes).
+# client's repeated requests skip the base64, JSON and HMAC work of decoding. A token's content
+# cannot change, and everything that can (the user: active, deleted, password) is still checked
+# on every request in get_user. Only expiry moves with time: an entry past its `exp` (with the
+# configured leeway) is never served; it goes through simplejwt again, which answers the usual
+# 401. Bounded: the oldest entries leave first. Off when a configured token class checks a
+# blacklist on every verification (BlacklistMixin, e.g. sliding tokens): a remembered token
+# would skip that check. Emptied when SIMPLE_JWT changes (signing key, token classes).
 _VALIDATED_TOKENS_MAX = 4096
 _validated_tokens: dict[bytes, Token] = {}
-_validated_tokens_lock = threading.Lock()  # gthread workers: eviction and insert together
+_validated_tokens_lock = threading.Lock()  # threaded workers: eviction and insert together
 
 
 def _memo_allowed() -> bool:
@@ -60,22 +43,13 @@ def _still_valid(token: Token) -> bool:
     return isinstance(exp, int | float) and exp > time.time() - leeway
 
 
-def fetched_with_user(request) -> Fetched | None:
-    """The rows of the view's `prepared_with_user` call, run with this request's user lookup
-    (PlatformJWTAuthentication.get_user); None when nothing ran with it."""
-    return getattr(request, "fetched_with_user", None)
-
-
 class PlatformJWTAuthentication(JWTAuthentication):
-    """simplejwt's Bearer authentication, with verified tokens remembered (see above) and the
-    user loaded by a prepared query.
+    """simplejwt's Bearer authentication, with verified tokens remembered (see above).
 
-    The checks are simplejwt's own (`JWTAuthentication.get_user`, same errors and codes): the
-    user must exist, be active (CHECK_USER_IS_ACTIVE) and, with CHECK_REVOKE_TOKEN, still have
-    the password the token was issued for. The claim is converted as the ORM converts a lookup
-    value; a correctly signed token whose `user_id` is a list or an object is refused as 401
-    (the ORM's TypeError/ValueError would otherwise surface as a 500), and an id beyond the
-    column's range finds no user, as the ORM's lookup does.
+    The user checks are simplejwt's own (`JWTAuthentication.get_user`: exists, active, and with
+    CHECK_REVOKE_TOKEN the password the token was issued for). A correctly signed token whose
+    user claim is not an id (a list, an object) is refused as 401 rather than reaching the
+    ORM's lookup as a TypeError (a 500).
     """
 
     def get_validated_token(self, raw_token: bytes) -> Token:
@@ -91,56 +65,11 @@ class PlatformJWTAuthentication(JWTAuthentication):
             _validated_tokens[raw_token] = token
         return token
 
-    def authenticate(self, request):
-        self.request = request  # for the view's query run with the user's (get_user)
-        return super().authenticate(request)
-
-    def _with_user(self, user_id) -> PreparedCall | None:
-        """The query the view asks to run in the same round trip as the user's (its
-        `prepared_with_user(user_id)`, when it has one), e.g. the channel a message page shows.
-
-        Its rows reach the view (`fetched_with_user(request)`) only once the user passed every
-        check below: a request refused here answers 401 and they are dropped with it.
-        """
-        request = getattr(self, "request", None)
-        view = (getattr(request, "parser_context", None) or {}).get("view")
-        ask = getattr(view, "prepared_with_user", None)
-        return ask(user_id) if ask is not None else None
-
     def get_user(self, validated_token):
         try:
-            user_id = _ID_FIELD.get_prep_value(
-                validated_token[jwt_settings.api_settings.USER_ID_CLAIM]
-            )
-        except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
+            return super().get_user(validated_token)
+        except (TypeError, ValueError, OverflowError):  # the ORM refusing the claim as an id
             raise InvalidToken(_("Token contained no recognizable user identification")) from None
-        connection = connections[DEFAULT_DB_ALIAS]
-        low, high = connection.ops.integer_field_range(_ID_FIELD.get_internal_type())
-        in_range = (
-            user_id is not None  # a null claim finds no user, as `id = NULL` does
-            and (low is None or user_id >= low)
-            and (high is None or user_id <= high)
-        )
-        found, fetched = [], None
-        if in_range:
-            also = self._with_user(user_id)
-            if also is not None:
-                fetched = fetch_together(PreparedCall.of(_user_by_id, user_id=user_id), also)
-            found = _user_by_id.instances(DEFAULT_DB_ALIAS, fetched=fetched, user_id=user_id)
-        if not found:
-            raise AuthenticationFailed(_("User not found"), code="user_not_found")
-        user = found[0]
-        if jwt_settings.api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
-        if jwt_settings.api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
-            jwt_settings.api_settings.REVOKE_TOKEN_CLAIM
-        ) != get_md5_hash_password(user.password):
-            raise AuthenticationFailed(
-                _("The user's password has been changed."), code="password_changed"
-            )
-        if fetched is not None:
-            self.request.fetched_with_user = fetched
-        return user
 
 
 class PlatformJWTScheme(SimpleJWTScheme):

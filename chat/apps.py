@@ -10,7 +10,7 @@ class ChatConfig(AppConfig):
         from django.db.models.signals import post_delete, pre_delete
 
         from chat import receivers
-        from chat.selectors_registry import course_channel_id
+        from chat.selectors import course_channel_id
         from subscriptions.selectors import register_subscription_annotation
         from subscriptions.signals import subscription_activated
 

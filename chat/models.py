@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max, Q
 from django.utils import timezone
 
 
@@ -85,16 +84,11 @@ class ChannelMembership(models.Model):
         max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
     )
     joined_at = models.DateTimeField(default=timezone.now)
-    # The seq of the last message this member has read; unread = newer messages by others.
+    # The seq of the last message this member has read; unread = newer visible messages.
+    # Invariant: at least the seq of every message this member sent in the channel (posting
+    # moves it to the new message, it never moves back, and `save()` starts a new membership
+    # there), so the unread count never has to look for the member's own messages.
     last_read_seq = models.PositiveIntegerField(default=0)
-    # At least the seq of every message this member sent in the channel (0: none). Posting sets
-    # it with the read mark (both to the new message's seq), so "own messages after the mark"
-    # needs counting only where it passes the mark: the channel list does not count them on
-    # every row (see chat.selectors._channel_list). Kept by: posting, `save()` of a new
-    # membership, `memberships_refresh_last_posted` after bulk inserts, and migration 0006.
-    # db_default: the column keeps DEFAULT 0, so workers still running the previous release
-    # during an upgrade insert memberships without naming it.
-    last_posted_seq = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         db_table = "chat_memberships"
@@ -110,13 +104,11 @@ class ChannelMembership(models.Model):
 
     def save(self, *args, **kwargs):
         if self._state.adding:
-            # A member who sent messages before this membership existed (one re-created after a
-            # removal): their newest seq, computed by the INSERT itself (no query of its own).
-            self.last_posted_seq = own_newest_seq(channel_id=self.channel_id, user_id=self.user_id)
-            super().save(*args, **kwargs)
-            # The value is the database's: read it if asked for, not the expression.
-            del self.last_posted_seq
-            return
+            # A member re-added after posting here starts with their own messages read.
+            newest_own = ChatMessage.objects.filter(
+                channel_id=self.channel_id, sender_id=self.user_id
+            ).aggregate(newest=Max("seq"))["newest"]
+            self.last_read_seq = max(self.last_read_seq, newest_own or 0)
         super().save(*args, **kwargs)
 
 
@@ -156,23 +148,12 @@ class ChatMessage(models.Model):
             models.CheckConstraint(condition=Q(seq__gte=1), name="chat_messages_seq_positive"),
         ]
         indexes = [
-            # Unread counts subtract, per membership, the member's own messages and the hidden
-            # messages after the read mark: both are small ranges of these keys. Neither can
-            # serve `channel_id .. AND hidden_at IS NULL`, so message pages keep (channel_id, seq).
+            # A member's newest own message in a channel (a new membership's read mark), and
+            # the hidden messages after a read mark (unread counts): small ranges of these
+            # keys. Neither serves message pages, which use (channel_id, seq).
             models.Index(fields=["sender", "channel", "seq"], name="chat_messages_sender_idx"),
             models.Index(fields=["hidden_in_channel", "seq"], name="chat_messages_hidden_idx"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.seq} in {self.channel_id}"
-
-
-def own_newest_seq(*, channel_id, user_id) -> Coalesce:
-    """The newest seq of `user_id`'s messages in `channel_id` (0: none), as an expression; the
-    ids may be values or references to the outer row (OuterRef)."""
-    newest = (
-        ChatMessage.objects.filter(channel_id=channel_id, sender_id=user_id)
-        .order_by("-seq")
-        .values("seq")[:1]
-    )
-    return Coalesce(Subquery(newest), Value(0), output_field=models.PositiveIntegerField())

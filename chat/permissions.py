@@ -1,7 +1,8 @@
 """DRF permissions of the chat API, built on the one entitlement rule.
 
 `ChannelAccess` asks `chat.services.channel_entitlement` (which asks
-`subscriptions.entitlements.entitlement_for`); it adds no rule of its own.
+`subscriptions.entitlements.entitlement_for`); it adds no rule of its own. Whether a reader may
+also post is the posting service's decision.
 """
 
 from rest_framework.permissions import BasePermission
@@ -11,9 +12,7 @@ from chat.services import channel_entitlement
 
 
 class ChannelAccess(BasePermission):
-    """Reading a channel needs `can_read`; actions listed in `view.posting_actions` need
-    `can_post` (a former subscriber reads the history but no longer posts).
-    """
+    """Acting on a channel (reading, posting, marking read) needs `can_read`."""
 
     code = "cannot_read"
     message = "You are not a member of this channel."
@@ -22,9 +21,4 @@ class ChannelAccess(BasePermission):
         return bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request, view, obj: ChatChannel) -> bool:
-        entitlement = channel_entitlement(user=request.user, channel=obj)
-        if getattr(view, "action", None) in getattr(view, "posting_actions", ()):
-            self.code = "cannot_post"
-            self.message = "You cannot post in this channel."
-            return entitlement.can_post
-        return entitlement.can_read
+        return channel_entitlement(user=request.user, channel=obj).can_read

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,19 +15,15 @@ from chat.models import (
     ChatChannel,
     ChatMessage,
     MembershipRole,
-    own_newest_seq,
 )
-from chat.selectors import membership_read_state, newest_visible_message_id
+from chat.selectors import membership_read_state, newest_visible_message_id, own_newest_seq
 from platform_project.errors import Forbidden, NotFound, ValidationFailed
 from subscriptions.entitlements import (
     EVERYTHING,
     NOTHING,
     STAFF,
-    SUBSCRIPTION_EXPIRES_AT,
-    SUBSCRIPTION_STATUS,
     Entitlement,
     entitlement_for,
-    entitlement_from_annotations,
 )
 from subscriptions.models import ProfessionalPlan
 
@@ -38,8 +35,7 @@ def _get_or_create(model, *, defaults=None, **unique_key):
 
     Django's get_or_create already puts the INSERT alone in a savepoint and reads the winner's
     row after an IntegrityError (READ COMMITTED sees it), which keeps the caller's transaction
-    usable. An outer savepoint around the whole call cost a SAVEPOINT/RELEASE pair even when the
-    row already existed (the usual case).
+    usable.
     """
     try:
         return model.objects.get_or_create(defaults=defaults, **unique_key)
@@ -74,26 +70,12 @@ def course_channel_ensure(*, plan: ProfessionalPlan, user: User) -> ChatChannel:
 
 
 def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
-    """The entitlement for one channel: course channels follow the plan's subscriptions.
-
-    A channel from `selectors.channel_get(..., user=user)` carries `user`'s subscription to the
-    plan; the same rule is applied to those columns instead of querying them again.
-    """
+    """The entitlement for one channel: course channels follow the plan's subscriptions (the
+    channel's `professional` should be loaded: `selectors.channel_get`)."""
     if channel.channel_type == ChannelType.COURSE:
-        owner_user_id = getattr(channel, "owner_user_id", None)
-        if owner_user_id is None and channel.professional_id is not None:
-            owner_user_id = channel.professional.user_id
-        annotated_for = getattr(channel, "subscription_annotated_for", None)
-        if user.is_authenticated and annotated_for == user.pk:
-            return entitlement_from_annotations(
-                user,
-                owner_user_id=owner_user_id,
-                status=getattr(channel, SUBSCRIPTION_STATUS),
-                expires_at=getattr(channel, SUBSCRIPTION_EXPIRES_AT),
-            )
         return entitlement_for(
             user,
-            owner_user_id=owner_user_id,
+            owner_user_id=channel.professional.user_id if channel.professional_id else None,
             professional_id=channel.professional_id,
             plan_id=channel.related_id,
         )
@@ -103,163 +85,14 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
     return STAFF if user.is_staff else NOTHING
 
 
-# MySQL/MariaDB: the whole post in one round trip, five statements under the channel row's lock
-# (the first takes it). The seq is the one the first statement raised; the time comes from the
-# database clock once the lock is held (UTC_TIMESTAMP of the INSERT, which starts after the
-# UPDATE got the lock: a function of the UPDATE itself would be the time its statement began,
-# possibly before a waiting post ahead of it took its own), so seqs are gap-free in commit
-# order and stamps follow them. The INSERT is a single-row VALUES insert: an INSERT … SELECT
-# counts as a bulk insert and would hold the table's AUTO-INC lock while it waits (e.g. on its
-# sender's row), stalling every post of every channel.
-#
-# The seq and the time travel between statements in session variables (`@lp_post_seq`,
-# `@lp_post_at`) and the new row's id in LAST_INSERT_ID(), so every later statement is a
-# plain single-table statement by key: re-reading them with a subquery in the INSERT, a
-# multi-table UPDATE … JOIN for the stamps and a SELECT … JOIN for the answer cost ~0.49 ms of
-# the server's CPU a post, this ~0.35 ms (sqlcpu loops of batch and COMMIT; README
-# "Benchmarks"). A session variable outlives the batch on a persistent connection, so the
-# INSERT takes the seq only if the UPDATE just changed the channel's row (ROW_COUNT() is the
-# previous statement's): for a channel deleted meanwhile the seq is NULL and the INSERT fails
-# on it, whatever an earlier post on this connection left in the variable (the caller also
-# rolls back when the UPDATE found no row, see _run_post_batch).
-# (Assigning `@var := expr` inside a statement is MariaDB's own; MySQL 8 still runs it, with a
-# deprecation warning. Like the ROW_COUNT() guard it needs a ROW or MIXED binlog format when
-# statements are replicated: STATEMENT would replay the variables, not the rows.)
-# The fourth statement moves the sender's read mark and last posted seq (no row when the
-# sender has no membership); the fifth answers the new row. mysqlclient runs multi-statement
-# queries (CLIENT.MULTI_STATEMENTS, its default).
-_POST_IN_ONE_ROUND_TRIP = """
-UPDATE chat_channels SET last_seq = (@lp_post_seq := last_seq + 1) WHERE id = %(channel)s;
-INSERT INTO chat_messages (channel_id, seq, sender_id, content, created_at)
-    VALUES (%(channel)s, IF(ROW_COUNT() = 1, @lp_post_seq, NULL), %(sender)s, %(content)s,
-        (@lp_post_at := UTC_TIMESTAMP(6)));
-UPDATE chat_channels SET last_activity_at = @lp_post_at, last_message_id = LAST_INSERT_ID()
-    WHERE id = %(channel)s;
-UPDATE chat_memberships SET last_read_seq = @lp_post_seq, last_posted_seq = @lp_post_seq
-    WHERE channel_id = %(channel)s AND user_id = %(sender)s;
-SELECT LAST_INSERT_ID(), @lp_post_seq, CAST(@lp_post_at AS DATETIME(6))
-"""
-
-
-def _message_post_mysql(*, channel_id: int, sender: User, content: str) -> ChatMessage:
-    """The post's writes on MySQL/MariaDB: one statement batch (~0.3 ms of CPU of a ~3.5 ms
-    post, client and server, against three round trips). Plain SQL: building querysets and the
-    ORM's save path were ~0.75 ms of it. Nothing listens to ChatMessage's save signals (a test
-    keeps it that way: a receiver added later would not run here).
-
-    Inside a caller's transaction the batch joins it, in an atomic block so that an error
-    dooms that transaction (a caller catching it cannot commit half a post). Otherwise (the
-    API's post view runs outside the request transaction, see chat.urls) the batch opens its
-    own transaction, START TRANSACTION in the same round trip, and COMMIT follows as a round
-    trip of its own once every result has been read: a COMMIT inside the batch would still run
-    on the server after the client gave up waiting (a read timeout), committing a post answered
-    as failed. That spares Django's `SET autocommit=0` and `SET autocommit=1` and keeps the
-    channel row locked only from the batch to its COMMIT. On any error the transaction is
-    rolled back; if even that fails, the connection is closed (the server then rolls back), so
-    no open transaction is carried into the next request.
-    """
-    connection = transaction.get_connection()
-    params = {"channel": channel_id, "sender": sender.pk, "content": content}
-    posted = {"channel_id": channel_id, "sender": sender, "content": content}
-    if connection.in_atomic_block or not connection.get_autocommit():
-        with transaction.atomic(savepoint=False):
-            row = _run_post_batch(connection, _POST_IN_ONE_ROUND_TRIP, params, leading=0)
-        return _posted_message(connection, row, **posted)
-    try:
-        row = _run_post_batch(
-            connection, f"START TRANSACTION;{_POST_IN_ONE_ROUND_TRIP}", params, leading=1
-        )
-        with connection.cursor() as cursor:
-            cursor.execute("COMMIT")
-        return _posted_message(connection, row, **posted)
-    except BaseException:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("ROLLBACK")
-        except BaseException:
-            connection.close()
-        raise
-
-
-def _run_post_batch(connection, sql: str, params: dict, *, leading: int) -> tuple:
-    """Send the batch and read its results (the new row's id, seq and created_at); `leading`
-    statements come before the seq UPDATE."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for _ in range(leading):
-            cursor.nextset()
-        if cursor.rowcount != 1:
-            # Deleted since the caller read it: the INSERT then fails on its NULL seq, nothing
-            # was written. Read that error off the connection and answer 404.
-            try:
-                while cursor.nextset():
-                    pass
-            except IntegrityError:
-                pass
-            raise NotFound("Channel not found.", code="channel_not_found")
-        # The later statements' results, and their errors, arrive through nextset() (which
-        # Django's cursor wrapper converts to its own errors: OperationalError → 503).
-        row = None
-        while cursor.nextset():
-            if cursor.description:
-                row = cursor.fetchone()
-    return row
-
-
-def _posted_message(
-    connection, row: tuple, *, channel_id: int, sender: User, content: str
-) -> ChatMessage:
-    message_id, seq, created_at = row
-    message = ChatMessage(
-        id=message_id,
-        channel_id=channel_id,
-        seq=seq,
-        sender=sender,
-        content=content,
-        created_at=connection.ops.convert_datetimefield_value(created_at, None, connection),
-    )
-    message._state.adding = False
-    message._state.db = connection.alias
-    return message
-
-
-def _message_post_generic(*, channel_id: int, sender: User, content: str) -> ChatMessage:
-    """The post's writes elsewhere (SQLite): a locking read of the channel's seq (SQLite's
-    transaction holds the write lock), the INSERT, then the channel's seq, last activity and
-    newest message, and the sender's read mark. The time is read once the lock is held."""
-    last_seq = (
-        ChatChannel.objects.select_for_update()
-        .filter(pk=channel_id)
-        .values_list("last_seq", flat=True)
-        .first()
-    )
-    if last_seq is None:  # deleted since the caller read it
-        raise NotFound("Channel not found.", code="channel_not_found")
-    message = ChatMessage(
-        channel_id=channel_id,
-        seq=last_seq + 1,
-        sender=sender,
-        content=content,
-        created_at=timezone.now(),
-    )
-    message.save(force_insert=True)
-    ChatChannel.objects.filter(pk=channel_id).update(
-        last_seq=message.seq, last_activity_at=message.created_at, last_message=message
-    )
-    ChannelMembership.objects.filter(channel_id=channel_id, user=sender).update(
-        last_read_seq=message.seq, last_posted_seq=message.seq
-    )
-    return message
-
-
+@transaction.atomic
 def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMessage:
-    """Post a message: validates, takes the next seq under the channel row's lock.
+    """Post a message: stores the trimmed text, takes the next seq under the channel row's lock.
 
     The lock makes seq gap-free in commit order; the same transaction stamps the channel's last
-    activity and newest message and moves the sender's read mark. Entitlement is checked here
-    as well as in the view, so no caller can skip it. The checks run before the transaction
-    block, so the writes need no savepoint of their own inside the request's transaction (a
-    refused post rolls nothing back).
+    activity and newest message and moves the sender's read mark to the new message (so the
+    sender's own messages never count as unread: see `selectors.unread_count_expression`).
+    Entitlement is checked here, so no caller can skip it. Lock order: channel, then membership.
     """
     text = content.strip()
     if not text:
@@ -270,10 +103,24 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         )
     if not channel_entitlement(user=sender, channel=channel).can_post:
         raise Forbidden("You cannot post in this channel.", code="cannot_post")
-    if transaction.get_connection().vendor == "mysql":
-        return _message_post_mysql(channel_id=channel.pk, sender=sender, content=content)
-    with transaction.atomic(savepoint=False):
-        return _message_post_generic(channel_id=channel.pk, sender=sender, content=content)
+    locked = ChatChannel.objects.select_for_update().filter(pk=channel.pk).first()
+    if locked is None:  # deleted since the caller read it
+        raise NotFound("Channel not found.", code="channel_not_found")
+    # The time is read once the lock is held, so times follow seqs.
+    message = ChatMessage.objects.create(
+        channel=locked,
+        seq=locked.last_seq + 1,
+        sender=sender,
+        content=text,
+        created_at=timezone.now(),
+    )
+    ChatChannel.objects.filter(pk=locked.pk).update(
+        last_seq=message.seq, last_activity_at=message.created_at, last_message=message
+    )
+    ChannelMembership.objects.filter(channel_id=locked.pk, user=sender).update(
+        last_read_seq=message.seq
+    )
+    return message
 
 
 @dataclass(frozen=True)
@@ -325,12 +172,14 @@ def channels_touch_visibility(*, channel_ids: Iterable[int]) -> None:
     )
 
 
-def memberships_refresh_last_posted(*, channel_ids: Iterable[int]) -> None:
-    """Recompute `last_posted_seq` of these channels' memberships from their messages: after
-    messages were inserted in bulk (posting keeps it itself)."""
+def memberships_raise_read_marks(*, channel_ids: Iterable[int]) -> None:
+    """Move each member's read mark of these channels up to their own newest message, after
+    messages were inserted in bulk (posting does it itself): own messages never lie after the
+    mark, which the unread count relies on."""
     ChannelMembership.objects.filter(channel_id__in=list(channel_ids)).update(
-        last_posted_seq=own_newest_seq(
-            channel_id=OuterRef("channel_id"), user_id=OuterRef("user_id")
+        last_read_seq=Greatest(
+            "last_read_seq",
+            own_newest_seq(channel_id=OuterRef("channel_id"), user_id=OuterRef("user_id")),
         )
     )
 

@@ -1,64 +1,39 @@
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
-from rest_framework.exceptions import NotFound as DRFNotFound
-from rest_framework.exceptions import ParseError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
-from accounts.authentication import fetched_with_user
 from accounts.permissions import IsSelfOrStaff
 from accounts.selectors import user_get
 from chat import selectors, services
 from chat.models import ChannelMembership, ChatMessage
+from chat.pagination import MessageCursorPagination
 from chat.permissions import ChannelAccess
 from chat.serializers import (
     ChannelListItemOutputSerializer,
     ChannelReadInputSerializer,
     ChannelReadOutputSerializer,
     MessageCreateInputSerializer,
+    MessageListQuerySerializer,
     MessageOutputSerializer,
 )
-from platform_project.prepared import PreparedCall
 from platform_project.schema import (
     THROTTLED,
     UNAUTHENTICATED,
     VALIDATION_ERROR,
     error,
 )
-from platform_project.serializers import represent_many
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
 CHANNEL_ID = OpenApiParameter("channel_id", int, OpenApiParameter.PATH)
 CHANNEL_NOT_FOUND = error("Channel not found.", "channel_not_found")
 CANNOT_READ = error("You are not a member of this channel.", "cannot_read")
-
-
-class MessageCursorPagination(CursorPagination):
-    """Newest first, keyed by `seq`: a walk along `next` never skips or repeats a message while
-    new ones arrive (they land above the first page), and a deep page costs what the first does.
-    """
-
-    ordering = "-seq"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request):
-        try:
-            cursor = super().decode_cursor(request)
-        except DRFNotFound:
-            # DRF answers a corrupt cursor with 404; it is a bad request, not a missing page.
-            raise ParseError("Invalid cursor.", code="invalid_cursor") from None
-        position = None if cursor is None else cursor.position
-        if position is not None and not (
-            position.isascii() and position.isdigit() and len(position) <= 10
-        ):
-            # A hand-made cursor: a position that is not a seq (letters, "²", thousands of
-            # digits that int() refuses) would reach the seq lookup. Seqs have at most 10 digits.
-            raise ParseError("Invalid cursor.", code="invalid_cursor")
-        return cursor
 
 
 EXAMPLE_MESSAGE = {
@@ -101,17 +76,8 @@ class UserChannelViewSet(GenericViewSet):
     queryset = ChannelMembership.objects.none()  # for the schema only; rows come from selectors
     serializer_class = ChannelListItemOutputSerializer
 
-    def prepared_with_user(self, user_id: int) -> PreparedCall | None:
-        """One's own list: its page is read in the same round trip as the authenticated user
-        (accounts.authentication; on MariaDB), one round trip fewer a list."""
-        if self.action != "list" or self.kwargs.get("user_id") != user_id:
-            return None
-        rows = self.paginator.requested_slice(self.request)
-        if rows is None:
-            return None
-        return selectors.channel_list_page_call(user_id=user_id, start=rows[0], stop=rows[1])
-
     @extend_schema(
+        operation_id="user_channels_list",
         summary="A user's channels",
         description=(
             "The user's channels, most recent activity first, each with its newest visible "
@@ -128,34 +94,24 @@ class UserChannelViewSet(GenericViewSet):
     )
     def list(self, request, user_id: int):
         user = request.user if user_id == request.user.pk else user_get(user_id=user_id)
-        rows = selectors.ChannelListRows(user=user, fetched=fetched_with_user(request))
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(represent_many(self.get_serializer(), page))
+        page = self.paginate_queryset(selectors.channel_list_for_user(user=user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class ChannelMessageViewSet(GenericViewSet):
-    """A channel's messages: read (members, former subscribers, staff), post, mark read."""
+    """A channel's messages: read (members, former subscribers, staff), post, mark read.
+
+    The channel is loaded by `get_object`, after authentication, permissions and throttles
+    (DRF's order); `ChannelAccess` decides reading, the services decide writing.
+    """
 
     permission_classes = [ChannelAccess]
     queryset = ChatMessage.objects.none()  # for the schema only; rows come from selectors
     pagination_class = MessageCursorPagination
     serializer_class = MessageOutputSerializer
-    posting_actions = ("create",)
-
-    def prepared_with_user(self, user_id: int) -> PreparedCall | None:
-        """The channel (with the user's subscription columns) is read in the same round trip as
-        the authenticated user (accounts.authentication; on MariaDB): one round trip fewer on
-        every message page, post and read mark (not for OPTIONS or a refused method)."""
-        if self.action not in ("list", "create", "read"):
-            return None
-        return selectors.channel_get_call(channel_id=self.kwargs["channel_id"], user_id=user_id)
 
     def get_object(self):
-        channel = selectors.channel_get(
-            channel_id=self.kwargs["channel_id"],
-            user=self.request.user,
-            fetched=fetched_with_user(self.request),
-        )
+        channel = selectors.channel_get(channel_id=self.kwargs["channel_id"])
         self.check_object_permissions(self.request, channel)
         return channel
 
@@ -165,13 +121,15 @@ class ChannelMessageViewSet(GenericViewSet):
         return super().get_throttles()
 
     @extend_schema(
+        operation_id="channel_messages_list",
         summary="A channel's messages",
         description=(
             "Visible messages, newest first, cursor-paginated: follow `next` for older "
-            "messages. Reading has no side effects (see POST …/read). Members, former "
-            "subscribers (history) and staff."
+            "messages. With `after_seq`, the messages after that seq, oldest first. Reading "
+            "has no side effects (see POST …/read). Members, former subscribers (history) and "
+            "staff."
         ),
-        parameters=[CHANNEL_ID],
+        parameters=[CHANNEL_ID, MessageListQuerySerializer],
         examples=[MESSAGE_PAGE_EXAMPLE],
         responses={
             200: MessageOutputSerializer(many=True),
@@ -182,11 +140,23 @@ class ChannelMessageViewSet(GenericViewSet):
         },
     )
     def list(self, request, channel_id: int):
-        rows = selectors.ChannelMessageRows(channel=self.get_object(), cached=True)
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(represent_many(self.get_serializer(), page))
+        channel = self.get_object()
+        query = MessageListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        messages = selectors.channel_messages(
+            channel_id=channel.pk, after_seq=query.validated_data.get("after_seq")
+        )
+        data = self.paginator.cached_page_data(
+            messages,
+            request,
+            self,
+            channel=channel,
+            serialize=lambda rows: self.get_serializer(rows, many=True).data,
+        )
+        return Response(data)
 
     @extend_schema(
+        operation_id="channel_message_create",
         summary="Post a message",
         description=(
             "Only members who may post (the professional and active subscribers). "
@@ -198,7 +168,7 @@ class ChannelMessageViewSet(GenericViewSet):
             201: MessageOutputSerializer,
             400: VALIDATION_ERROR,
             401: UNAUTHENTICATED,
-            403: error("You cannot post in this channel.", "cannot_post"),
+            403: error("You cannot post in this channel.", "cannot_post", "cannot_read"),
             404: CHANNEL_NOT_FOUND,
             429: THROTTLED,
         },
@@ -213,6 +183,7 @@ class ChannelMessageViewSet(GenericViewSet):
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="channel_read",
         summary="Mark messages read",
         description=(
             "Moves the caller's read mark up to `message_id` (default: the newest message). "
@@ -237,3 +208,9 @@ class ChannelMessageViewSet(GenericViewSet):
             channel=channel, user=request.user, message_id=data.validated_data.get("message_id")
         )
         return Response(ChannelReadOutputSerializer(state).data)
+
+
+@extend_schema_view(list=extend_schema(operation_id="channel_get"))
+class ChannelPageViewSet(ChannelMessageViewSet):
+    """The original path, GET /chat/channels/{channel_id}: the same page as …/messages, under
+    an operation id of its own."""

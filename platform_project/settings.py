@@ -55,14 +55,11 @@ MIDDLEWARE = [
     "platform_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "platform_project.middleware.OptionalTrailingSlashMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: API reads skip the ATOMIC_REQUESTS transaction (see its docstring).
-    "platform_project.middleware.NonAtomicApiReadsMiddleware",
 ]
 
 ROOT_URLCONF = "platform_project.urls"
@@ -104,7 +101,9 @@ def _database_url() -> str:
 
 DATABASES = {"default": env.db_url_config(_database_url())}
 _db = DATABASES["default"]
-_db["ATOMIC_REQUESTS"] = True
+# No request-wide transaction: every writing service is its own `transaction.atomic` (see
+# docs/architecture.md, "Transactions").
+_db["ATOMIC_REQUESTS"] = False
 _db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 _db["CONN_HEALTH_CHECKS"] = True
 if _db["ENGINE"] == "django.db.backends.mysql":
@@ -119,10 +118,6 @@ if _db["ENGINE"] == "django.db.backends.mysql":
             "connect_timeout": env.int("DJANGO_DB_CONNECT_TIMEOUT", default=5),
         }
     )
-    # Django's result converters with a faster DATETIME parser (see the module).
-    from platform_project.mysql_conversions import conversions as _mysql_conversions
-
-    _db["OPTIONS"].setdefault("conv", _mysql_conversions)
     # A hung (not down) database: without a read timeout a worker waits on it until gunicorn
     # kills the worker. Opt-in (set it for the web server) because migrate or a bulk seed may
     # legitimately wait longer on one statement.
@@ -221,17 +216,13 @@ REST_FRAMEWORK = {
     ],
     # Deny by default: every view states what it allows.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # orjson: a 50-message page renders in ~4 µs instead of ~70 µs (README "Benchmarks").
+    # orjson renders in C (docs/performance.md); its parser reads request bodies.
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["platform_project.parsers.StrictJSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": (
-        "platform_project.negotiation.RememberingContentNegotiation"
-    ),
+    "DEFAULT_PARSER_CLASSES": ["drf_orjson_renderer.parsers.ORJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_METADATA_CLASS": "platform_project.metadata.MinimalMetadata",
-    # Aware UTC datetimes are written with a "Z", as DRF's DateTimeField writes them (see
-    # platform_project.datetimes).
+    # Aware UTC datetimes are written with a "Z", as DRF's DateTimeField writes them.
     "ORJSON_RENDERER_OPTIONS": (orjson.OPT_UTC_Z,),
     "DEFAULT_PAGINATION_CLASS": "platform_project.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,

@@ -1,6 +1,8 @@
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import URLPattern, include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from platform_project.converters import IdConverter
@@ -10,24 +12,56 @@ from platform_project.health import healthz, readyz
 # <id:...> in every app's routes: digits that fit the column, else a plain 404.
 register_converter(IdConverter, "id")
 
+
+def _same_view(view):
+    # A plain function, not the DRF view itself: the OpenAPI schema (which documents DRF views
+    # only) lists each route once, under the spelling the contract uses.
+    def twin(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    twin.csrf_exempt = getattr(view, "csrf_exempt", False)
+    return twin
+
+
+def optional_slash(patterns: list[URLPattern] | str) -> list[URLPattern]:
+    """Each API route under both spellings, with and without its trailing slash, so every
+    method works with either (a redirect, Django's APPEND_SLASH, would drop a POST's body).
+    Routes are declared once, as the API contract spells them (`/users/`, `/login`).
+    `patterns`: a list, or the name of a urls module (imported here, after the converter above
+    is registered)."""
+    if isinstance(patterns, str):
+        patterns = import_module(patterns).urlpatterns
+    both = []
+    for pattern in patterns:
+        route = str(pattern.pattern)
+        twin = route[:-1] if route.endswith("/") else f"{route}/"
+        both += [pattern, path(twin, _same_view(pattern.callback), pattern.default_args)]
+    return both
+
+
 urlpatterns = [
-    path("healthz", safe_methods_only(healthz), name="healthz"),
-    path("readyz", safe_methods_only(readyz), name="readyz"),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("schema", safe_methods_only(SpectacularAPIView.as_view()), name="schema"),
-    path(
-        "docs",
-        safe_methods_only(SpectacularSwaggerView.as_view(url_name="schema")),
-        name="swagger-ui",
+    *optional_slash(
+        [
+            path("healthz", safe_methods_only(healthz), name="healthz"),
+            path("readyz", safe_methods_only(readyz), name="readyz"),
+            path("schema", safe_methods_only(SpectacularAPIView.as_view()), name="schema"),
+            path(
+                "docs",
+                safe_methods_only(SpectacularSwaggerView.as_view(url_name="schema")),
+                name="swagger-ui",
+            ),
+            path(
+                "redoc",
+                safe_methods_only(SpectacularRedocView.as_view(url_name="schema")),
+                name="redoc",
+            ),
+        ]
     ),
-    path("redoc", safe_methods_only(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
-    # Prefixed includes first: Django tries patterns in order and every request is resolved
-    # twice (OptionalTrailingSlashMiddleware, then the handler), so the hot chat routes should
-    # not wait behind every pattern of the unprefixed apps (~30 µs → ~12 µs a resolve).
-    path("chat/", include("chat.urls")),
-    path("content/", include("content.urls")),
-    path("", include("accounts.urls")),
-    path("", include("subscriptions.urls")),
+    path("chat/", include(optional_slash("chat.urls"))),
+    path("content", include(optional_slash("content.urls"))),
+    path("", include(optional_slash("accounts.urls"))),
+    path("", include(optional_slash("subscriptions.urls"))),
 ]
 
 # Everything outside the admin is API: errors are JSON, never an HTML page.

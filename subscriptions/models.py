@@ -60,15 +60,6 @@ class PlanQuerySet(models.QuerySet):
             .filter(professional_verified=True)
         )
 
-    def available_to_count(self):
-        """`available()` spelled for counting: the same rule as a semi-join on the verified
-        professionals. Counting through the per-plan subquery checks every plan's professional
-        one by one (0.93 ms at 1,000 plans on MariaDB); the semi-join takes 0.37 ms. Tests hold
-        the two spellings to the same plans."""
-        return self.filter(
-            is_active=True, professional__in=Professional.objects.filter(is_verified=True)
-        )
-
 
 class ProfessionalPlan(models.Model):
     professional = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="plans")

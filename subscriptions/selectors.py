@@ -2,11 +2,9 @@
 
 from collections.abc import Callable
 
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import Expression
 
-from platform_project.prepared import PreparedPage, PreparedQuery
 from subscriptions.models import Payment, Professional, ProfessionalPlan, Subscription
 
 # Apps that depend on subscriptions may add read-only columns to subscription rows without this
@@ -29,57 +27,11 @@ def professional_catalogue() -> QuerySet[Professional]:
     )
 
 
-# The columns of a catalogue row: what PlanOutputSerializer shows.
-PLAN_ROW_FIELDS = (
-    "id",
-    "professional_id",
-    "name",
-    "description",
-    "price",
-    "currency",
-    "duration_days",
-    "is_active",
-    "created_at",
-    "updated_at",
-)
-
-
 def plan_catalogue() -> QuerySet[ProfessionalPlan]:
-    """Plans anyone may buy: active plans of verified professionals, newest first, as dict rows
-    (`PLAN_ROW_FIELDS`; filters and ordering still apply to the queryset).
-
-    Rows of the plan's own columns: the output shows nothing of the professional or their user,
-    and joining both (select_related) made MariaDB sort a three-table temporary result (2.2 ms
-    against 0.8 ms for the plan columns alone) and Python build three objects per row.
-    """
-    return (
-        ProfessionalPlan.objects.available().values(*PLAN_ROW_FIELDS).order_by("-created_at", "-id")
-    )
-
-
-# The catalogue without query parameters, the page most visitors see: its queryset compiled
-# once per process (see platform_project.prepared). Building and compiling the count and the
-# page queries was ~1 ms of CPU of a ~2 ms request.
-_catalogue_page = PreparedQuery(plan_catalogue)
-# The count as a one-row values() query: every row shares is_active=True, so grouping by it
-# yields the count (or no row when the catalogue is empty). Tests hold it to `.count()`.
-_catalogue_count = PreparedQuery(
-    lambda: (
-        ProfessionalPlan.objects.available_to_count()
-        .order_by()
-        .values("is_active")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-)
-
-
-class PlanCatalogueRows(PreparedPage):
-    """`plan_catalogue()` in its default order for a paginator: `count()` and slicing run it
-    prepared, answering the reference queryset's dict rows (tests compare the two)."""
-
-    def __init__(self, *, using: str = DEFAULT_DB_ALIAS):
-        super().__init__(_catalogue_page, _catalogue_count, using=using)
+    """Plans anyone may buy: active plans of verified professionals, newest first (filters and
+    ordering apply to the queryset). The output shows nothing of the professional, so nothing
+    else is joined."""
+    return ProfessionalPlan.objects.available().order_by("-created_at", "-id")
 
 
 def plan_for_owner_action(*, plan_id: int) -> ProfessionalPlan | None:

@@ -3,7 +3,6 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from platform_project.datetimes import utc_for_json
 from subscriptions.models import (
     PaymentMethod,
     Professional,
@@ -72,38 +71,8 @@ class PlanInputSerializer(serializers.Serializer):
         return abs(value) if value == 0 else value  # "-0.00" is stored and shown as "0.00"
 
 
-def _price_text(price: Decimal) -> str:
-    """What the price field DRF derives for PlanOutputSerializer writes, for a price read from
-    the DECIMAL(10, 2) column.
-
-    DRF's field quantizes in Python (~18,000 instructions a price, 8% of a catalogue page);
-    Decimal's own formatting to two places is C and rounds as the field does (half even), so
-    for every value of at most ten digits the text is the same (tests, rounding cases included).
-    """
-    return f"{price:.2f}"
-
-
 class PlanOutputSerializer(serializers.ModelSerializer):
     plan_id = serializers.IntegerField(source="id")
-
-    def to_representation(self, plan):
-        if not isinstance(plan, dict):
-            return super().to_representation(plan)  # a plan just created, edited or archived
-        # A row of selectors.plan_catalogue, built directly: DRF's per-field machinery (and a
-        # ModelSerializer's field introspection) was most of the serializer's cost. The declared
-        # fields still document the shape (OpenAPI); same keys, values and formats.
-        return {
-            "plan_id": plan["id"],
-            "professional_id": plan["professional_id"],
-            "name": plan["name"],
-            "description": plan["description"],
-            "price": _price_text(plan["price"]),
-            "currency": plan["currency"],
-            "duration_days": plan["duration_days"],
-            "is_active": plan["is_active"],
-            "created_at": utc_for_json(plan["created_at"]),
-            "updated_at": utc_for_json(plan["updated_at"]),
-        }
 
     class Meta:
         model = ProfessionalPlan

@@ -16,7 +16,6 @@ from platform_project.schema import (
     VALIDATION_ERROR,
     error,
 )
-from platform_project.serializers import represent_many
 from subscriptions import selectors, services
 from subscriptions.filters import PlanCatalogueFilter
 from subscriptions.serializers import (
@@ -125,14 +124,8 @@ class PlanViewSet(viewsets.GenericViewSet):
         },
     )
     def list(self, request):
-        # Without any of its parameters the filter set changes nothing (it validates an empty
-        # form and returns the queryset as it was): the default catalogue runs prepared.
-        if request.query_params.keys().isdisjoint(PlanCatalogueFilter.base_filters):
-            rows = selectors.PlanCatalogueRows()
-        else:
-            rows = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(represent_many(PlanOutputSerializer(), page))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(PlanOutputSerializer(page, many=True).data)
 
     @extend_schema(
         tags=["plans"],

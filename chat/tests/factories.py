@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
-from chat.services import channels_refresh_last_message, memberships_refresh_last_posted
+from chat.services import channels_refresh_last_message, memberships_raise_read_marks
 from subscriptions.tests.factories import PlanFactory
 
 
@@ -33,8 +33,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class MessageFactory(factory.django.DjangoModelFactory):
     """A message row. `seq` must be given (use chat.services.message_post for real posting).
 
-    Like any direct insert it leaves the sender's `ChannelMembership.last_posted_seq` as it was:
-    for unread counts, post through the service or call `memberships_refresh_last_posted`."""
+    Like any direct insert it leaves the sender's read mark as it was: for unread counts, post
+    through the service or call `memberships_raise_read_marks` (own messages never lie after
+    the mark)."""
 
     class Meta:
         model = ChatMessage
@@ -54,7 +55,8 @@ def messages_bulk_insert(
     content: str = "Bulk message {seq}",
 ) -> int:
     """Append `count` messages to `channel` fast: bulk_create in batches, then move `last_seq`
-    and recompute the newest visible message and the members' last posted seqs.
+    and recompute the newest visible message; the senders' read marks move past their own
+    messages.
 
     Seqs continue from the channel's current `last_seq` (read from the database); senders take
     turns. For tests and benchmarks only: it skips the posting service's lock and checks, so the
@@ -76,7 +78,7 @@ def messages_bulk_insert(
     last_seq = start + count
     ChatChannel.objects.filter(pk=channel.pk).update(last_seq=last_seq, last_activity_at=now)
     channels_refresh_last_message(channel_ids=[channel.pk])
-    memberships_refresh_last_posted(channel_ids=[channel.pk])
+    memberships_raise_read_marks(channel_ids=[channel.pk])
     channel.last_seq = last_seq
     channel.last_activity_at = now
     return last_seq

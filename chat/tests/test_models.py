@@ -78,47 +78,38 @@ def test_mysql_message_page_index_is_channel_then_seq():
     ]
 
 
-def test_last_posted_seq_is_the_newest_own_message_for_every_writer():
-    # Arrange: messages written straight to the table (as data from before migration 0006).
-    from importlib import import_module
-    from types import SimpleNamespace
+def test_read_marks_cover_own_messages_for_every_writer():
+    """The invariant the unread count relies on: no member has own messages after their mark."""
+    from chat.services import memberships_raise_read_marks, message_post
 
-    from django.apps import apps
-
-    from chat.services import memberships_refresh_last_posted, message_post
-
+    # Arrange: messages written straight to the table (as a bulk import would).
     channel = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE, name="dm")
     alice, bob, carol = UserFactory.create_batch(3)
     for seq, sender in enumerate([alice, bob, alice], start=1):
         MessageFactory(channel=channel, seq=seq, sender=sender)
-    # Memberships made before the messages: the column still says 0 (nothing kept it).
+    # Memberships made in bulk before the messages (no save(): nothing kept the mark).
     ChannelMembership.objects.bulk_create(
         ChannelMembership(channel=channel, user=user) for user in (alice, bob)
     )
 
-    def last_posted() -> dict:
+    def marks() -> dict:
         return dict(
             ChannelMembership.objects.filter(channel=channel).values_list(
-                "user__username", "last_posted_seq"
+                "user__username", "last_read_seq"
             )
         )
 
-    assert set(last_posted().values()) == {0}
+    assert marks() == {alice.username: 0, bob.username: 0}
 
-    # Act / Assert: the migration's fill, then each writer.
-    migration = import_module("chat.migrations.0006_membership_last_posted_seq")
-    migration.fill_last_posted_seq(apps, SimpleNamespace(connection=connection))
-    assert last_posted() == {alice.username: 3, bob.username: 2}
+    # Act / Assert: each writer.
+    memberships_raise_read_marks(channel_ids=[channel.pk])
+    assert marks() == {alice.username: 3, bob.username: 2}
 
     MessageFactory(channel=channel, seq=4, sender=carol)
     membership = MembershipFactory(channel=channel, user=carol)  # joined after posting
-    assert membership.last_posted_seq == 4  # the INSERT's own value, read back on access
-
-    ChannelMembership.objects.filter(user=bob).update(last_posted_seq=0)
-    memberships_refresh_last_posted(channel_ids=[channel.pk])
-    assert last_posted() == {alice.username: 3, bob.username: 2, carol.username: 4}
+    assert membership.last_read_seq == 4
+    assert MembershipFactory(channel=channel).last_read_seq == 0  # never posted here
 
     ChatChannel.objects.filter(pk=channel.pk).update(last_seq=4)
     message_post(channel=channel, sender=bob, content="hello")
-    assert last_posted()[bob.username] == 5
-    assert ChannelMembership.objects.get(user=bob).last_read_seq == 5
+    assert marks()[bob.username] == 5

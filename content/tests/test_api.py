@@ -222,8 +222,7 @@ class TestListQueryCount:
     @pytest.mark.parametrize(
         ("role", "queries"),
         [
-            # count, page (was 4 with the request transaction's savepoint and release; API
-            # reads run outside it since platform_project's NonAtomicApiReadsMiddleware)
+            # count, page
             ("anonymous", 2),
             ("subscriber", 3),  # + the token's user
             ("staff", 3),

@@ -75,10 +75,10 @@ def test_one_json_line_per_request_without_secrets(client, caplog, django_user_m
 def test_database_outage_in_a_view_is_503_json(client, monkeypatch, caplog):
     from subscriptions import selectors
 
-    def outage(self, *args):
+    def outage(*args):
         raise OperationalError(2006, "MySQL server has gone away")
 
-    monkeypatch.setattr(selectors.PlanCatalogueRows, "slice_with_count", outage)
+    monkeypatch.setattr(selectors, "plan_catalogue", outage)
     with caplog.at_level(logging.ERROR, logger="platform_project.errors"):
         response = client.get("/plans/")
     # One line naming the cause, no traceback (an outage would flood the log with them).

@@ -1,4 +1,5 @@
-"""Which requests run in the ATOMIC_REQUESTS transaction (NonAtomicApiReadsMiddleware).
+"""The transaction policy (docs/architecture.md): no request-wide transaction; every writing
+service is its own `transaction.atomic`.
 
 Each view answers how many atomic blocks were open while it ran; the test compares that with
 the blocks open around the request (pytest-django's own test transaction, if any), so the
@@ -6,7 +7,7 @@ same assertions hold on SQLite and MariaDB, with and without `transaction=True`.
 """
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.urls import path
 from rest_framework.exceptions import NotFound
@@ -41,13 +42,21 @@ class DepthView(APIView):
         return Response(_depth())
 
 
+@transaction.atomic
+def _write_then_fail() -> None:
+    User.objects.create(username="written-then-failed")
+    raise ValidationFailed("Refused after a write.", code="refused")
+
+
 class WriteThenFailView(APIView):
+    """A view calling a service that writes, then refuses: the service's own block rolls the
+    write back."""
+
     authentication_classes = []
     permission_classes = [AllowAny]
 
     def post(self, request):
-        User.objects.create(username="written-then-failed")
-        raise ValidationFailed("Refused after a write.", code="refused")
+        _write_then_fail()
 
 
 class MissingView(APIView):
@@ -90,16 +99,16 @@ def test_api_head_and_options_run_outside_the_request_transaction(api_client):
     assert options.json() == {"atomic_blocks": outside}
 
 
-def test_api_post_runs_in_the_request_transaction(api_client):
+def test_api_post_runs_outside_any_request_transaction(api_client):
     outside = len(connection.atomic_blocks)
 
     response = api_client.post("/depth", {}, format="json")
 
     assert response.status_code == 200
-    assert response.json() == {"atomic_blocks": outside + 1}
+    assert response.json() == {"atomic_blocks": outside}
 
 
-def test_api_post_error_rolls_back_its_writes(api_client):
+def test_a_refusing_service_rolls_back_its_writes(api_client):
     response = api_client.post("/write-then-fail", {}, format="json")
 
     assert response.status_code == 400
@@ -107,13 +116,13 @@ def test_api_post_error_rolls_back_its_writes(api_client):
     assert not User.objects.filter(username="written-then-failed").exists()
 
 
-def test_non_drf_get_keeps_the_request_transaction(api_client):
+def test_non_drf_views_run_outside_any_request_transaction(api_client):
     outside = len(connection.atomic_blocks)
 
     response = api_client.get("/plain-depth")
 
     assert response.status_code == 200
-    assert response.json() == {"atomic_blocks": outside + 1}
+    assert response.json() == {"atomic_blocks": outside}
 
 
 def test_api_read_error_leaves_an_enclosing_transaction_usable(api_client):

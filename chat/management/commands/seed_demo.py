@@ -46,7 +46,7 @@ from chat.models import (
 )
 from chat.services import (
     channels_refresh_last_message,
-    memberships_refresh_last_posted,
+    memberships_raise_read_marks,
     message_post,
 )
 from content.models import ProContent
@@ -393,7 +393,7 @@ class Command(BaseCommand):
                     last_seq=last, last_activity_at=now
                 )
                 channels_refresh_last_message(channel_ids=[channel.pk])
-                memberships_refresh_last_posted(channel_ids=[channel.pk])
+                memberships_raise_read_marks(channel_ids=[channel.pk])
                 added += last - first + 1
         if added:
             seconds = time.monotonic() - started
@@ -526,7 +526,7 @@ class Command(BaseCommand):
                     for seq in range(1, BULK_CHANNEL_MESSAGES + 1)
                 )
                 channels_refresh_last_message(channel_ids=channels.values())
-                memberships_refresh_last_posted(channel_ids=channels.values())
+                memberships_raise_read_marks(channel_ids=channels.values())
             self.created += len(numbers)
         rows = ProfessionalPlan.objects.filter(name__startswith=BULK_PLAN.format("")).values_list(
             "name", "id"
