@@ -122,13 +122,16 @@ class ChannelPageQuerySet(QuerySet):
 def channel_messages(*, channel_id: int, after_seq: int | None = None) -> QuerySet[ChatMessage]:
     """The channel's visible messages with their senders, newest first; with `after_seq`, only
     those after it (the pagination orders them oldest first). `seq` is unique within a channel,
-    so it is a complete order without an id tie-breaker."""
+    so it is a complete order without an id tie-breaker.
+
+    Senders are fetched by primary key for the page's rows (a second query): joined instead,
+    MariaDB may pick a block-nested-loop plan that sorts the whole channel."""
     messages = ChannelPageQuerySet(model=ChatMessage).filter(
         channel_id__gte=channel_id, channel_id__lte=channel_id, hidden_at__isnull=True
     )
     if after_seq is not None:
         messages = messages.filter(seq__gt=after_seq)
-    return messages.select_related("sender").order_by("-seq")
+    return messages.prefetch_related("sender").order_by("-seq")
 
 
 def membership_read_state(*, channel_id: int, user_id: int) -> tuple[int, int]:

@@ -481,11 +481,11 @@ class TestMessageList:
         client = client_for(course.learner)
         next_url = client.get(f"/chat/channels/{course.channel.pk}?page_size=2").json()["next"]
 
-        # The user, the channel, the reader's subscriptions (entitlement), the page with its
-        # senders joined.
-        with django_assert_num_queries(4):
+        # The user, the channel, the reader's subscriptions (entitlement), the page, its
+        # senders by primary key.
+        with django_assert_num_queries(5):
             first = client.get(f"/chat/channels/{course.channel.pk}")
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             deeper = client.get(next_url)
 
         assert len(first.json()["results"]) == min(message_count, 50)

@@ -216,9 +216,9 @@ def test_a_post_waiting_on_its_senders_row_does_not_hold_up_other_channels():
     assert ChatMessage.objects.filter(sender=waiting).count() == 1
 
 
-class TestPostBatchIsItsOwnTransaction:
-    """The API's post runs outside the request transaction; on MariaDB its statement batch is
-    START TRANSACTION … COMMIT in one round trip. Nothing may stay open or half-written."""
+class TestPostIsItsOwnTransaction:
+    """The post is the service's transaction.atomic (no request transaction): nothing may stay
+    open or half-written, whatever fails in it."""
 
     def test_a_post_commits_and_leaves_no_transaction_open(self, client_for):
         learner, channel = _learner_in_a_course()
@@ -234,8 +234,8 @@ class TestPostBatchIsItsOwnTransaction:
         assert (stored.last_seq, stored.last_message_id) == (1, response.json()["message_id"])
 
     def test_a_statement_failing_mid_batch_rolls_the_post_back(self, client_for):
-        # The sender's read mark is locked elsewhere: the batch's third statement times out
-        # after the seq was raised and the message inserted.
+        # The sender's read mark is locked elsewhere: its UPDATE times out after the seq was
+        # raised and the message inserted.
         learner, channel = _learner_in_a_course()
         client = client_for(learner)
         with _read_mark_locked_elsewhere(channel, learner):
@@ -252,7 +252,7 @@ class TestPostBatchIsItsOwnTransaction:
         again = client.post(f"/chat/channels/{channel.pk}/messages", {"content": "ok"})
         assert (again.status_code, again.json()["seq"]) == (201, 1)
 
-    def test_a_channel_deleted_before_the_batch_is_404_with_nothing_open(self):
+    def test_a_channel_deleted_before_the_post_is_404_with_nothing_open(self):
         learner, channel = _learner_in_a_course()
         ChatChannel.objects.filter(pk=channel.pk).delete()
 
@@ -261,35 +261,6 @@ class TestPostBatchIsItsOwnTransaction:
 
         assert _in_transaction() == 0
         assert not ChatMessage.objects.exists()
-
-    def test_a_seq_left_by_an_earlier_post_on_the_connection_never_reaches_another_channel(
-        self,
-    ):
-        # The batch passes the seq in a session variable, which outlives it. For a channel
-        # deleted meanwhile the INSERT itself must fail, even where no foreign key would stop
-        # it (checks off here) and before the caller's own check rolls the post back: it takes
-        # the seq only from the UPDATE it follows.
-        from chat.services import _POST_IN_ONE_ROUND_TRIP
-
-        learner, channel = _learner_in_a_course()
-        message_post(channel=channel, sender=learner, content="first")  # sets @lp_post_seq
-        other_learner, gone = _learner_in_a_course()
-        ChatChannel.objects.filter(pk=gone.pk).delete()
-        params = {"channel": gone.pk, "sender": other_learner.pk, "content": "to nowhere"}
-
-        with connection.cursor() as cursor:
-            cursor.execute("SET foreign_key_checks = 0")
-            try:
-                with pytest.raises(IntegrityError), transaction.atomic():
-                    cursor.execute(_POST_IN_ONE_ROUND_TRIP, params)
-                    assert cursor.rowcount == 0  # the UPDATE found no channel
-                    cursor.nextset()  # the INSERT: seq NULL
-            finally:
-                cursor.execute("SET foreign_key_checks = 1")
-
-        assert list(ChatMessage.objects.values_list("channel_id", "seq", "content")) == [
-            (channel.pk, 1, "first")
-        ]
 
     def test_a_client_giving_up_during_the_lock_wait_commits_nothing(self, client_for):
         # The channel row is locked elsewhere for longer than the client waits (a read timeout,
@@ -320,15 +291,14 @@ class TestPostBatchIsItsOwnTransaction:
         assert not ChatMessage.objects.exists()
 
     def test_an_error_caught_inside_a_callers_transaction_commits_no_half_post(self):
+        # Inside a caller's transaction the post is a savepoint: its failure rolls back the
+        # post alone, and the caller's transaction goes on.
         learner, channel = _learner_in_a_course()
-        with (
-            _read_mark_locked_elsewhere(channel, learner),
-            pytest.raises(transaction.TransactionManagementError),
-            transaction.atomic(),
-        ):
+        with _read_mark_locked_elsewhere(channel, learner), transaction.atomic():
             with contextlib.suppress(OperationalError):
                 message_post(channel=channel, sender=learner, content="half")
-            ChatChannel.objects.count()  # the doomed transaction refuses more work
+            ChatChannel.objects.filter(pk=channel.pk).update(name="renamed by the caller")
 
-        assert ChatChannel.objects.get(pk=channel.pk).last_seq == 0
+        stored = ChatChannel.objects.get(pk=channel.pk)
+        assert (stored.last_seq, stored.name) == (0, "renamed by the caller")
         assert not ChatMessage.objects.exists()

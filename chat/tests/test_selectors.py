@@ -226,11 +226,19 @@ def test_mysql_unread_count_does_not_scan_the_channel(client_for):
     (row,) = rows
 
     assert row.unread_count == 4999
-    message_rows = [r for r in plan_rows if r["table"] in ("U0", "chat_messages")]
-    assert message_rows, plan_rows
-    for r in message_rows:
-        assert r["key"] == "chat_messages_hidden_idx", plan_rows
-        assert int(r["rows"]) < 10, plan_rows
+    for r in plan_rows:
+        print(r)  # kept for the issue note (pytest -s)
+    # Every table is read by a key: the memberships by user; the channel, newest message and
+    # sender by primary key; the subscriptions (can_post) by their unique key; the messages
+    # after the mark by the hidden index only (which holds hidden messages alone). Nothing
+    # reads the channel's (channel_id, seq) range.
+    assert {r["key"] for r in plan_rows} == {
+        "chat_memberships_user_idx",
+        "PRIMARY",
+        "subscriptions_user_plan_unique",
+        "chat_messages_hidden_idx",
+    }, plan_rows
+    assert "chat_messages_channel_seq" not in {r["key"] for r in plan_rows}
 
 
 @pytest.mark.mysql
@@ -259,7 +267,9 @@ def test_mysql_message_pages_read_the_channel_seq_key_without_filesort(client_fo
     page_sqls = [
         query["sql"]
         for query in [*first_page.captured_queries, *deep_page.captured_queries]
-        if query["sql"].startswith("SELECT") and "FROM `chat_messages`" in query["sql"]
+        if query["sql"].startswith("SELECT")
+        and "FROM `chat_messages`" in query["sql"]
+        and "ORDER BY" in query["sql"]
     ]
     plans = [explain(sql) for sql in page_sqls]
     for sql, plan_rows in zip(page_sqls, plans, strict=True):
@@ -272,10 +282,8 @@ def test_mysql_message_pages_read_the_channel_seq_key_without_filesort(client_fo
     assert [m["seq"] for m in deep.json()["results"]][:2] == [4949, 4948]
     assert len(plans) == 2
     for plan_rows, key_parts_bytes in zip(plans, ["8", "12"], strict=True):
-        # chat_messages, then the senders' usernames by primary key for the page's rows only.
-        row, sender = plan_rows
-        assert (sender["select_type"], sender["table"]) == ("DEPENDENT SUBQUERY", "U0")
-        assert (sender["type"], sender["key"]) == ("eq_ref", "PRIMARY")
+        # chat_messages alone (the senders are a query by primary keys of their own).
+        (row,) = plan_rows
         assert row["table"] == "chat_messages"
         assert row["key"] == "chat_messages_channel_seq"
         # A range scan (never a ref on channel_id walked back from the newest message); on a

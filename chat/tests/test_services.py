@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.db.models import Subquery
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -189,9 +189,6 @@ class TestMessagePost:
         assert [getattr(stored, f) for f in fields] == [getattr(message, f) for f in fields]
         assert stored.hidden_in_channel is None
         assert message._state.adding is False
-        # Nothing may listen to the save signals: the post inserts its row in plain SQL.
-        assert not pre_save.has_listeners(ChatMessage)
-        assert not post_save.has_listeners(ChatMessage)
 
     def test_seqs_follow_the_channel_counter_and_stamp_its_activity(self, course):
         ChatChannel.objects.filter(pk=course.channel.pk).update(last_seq=41)
@@ -412,3 +409,48 @@ class TestLastMessage:
             ChatMessage.objects.get(channel=course.channel, seq=2).pk
         )
         assert kept_last_message_id(empty) is None
+
+
+@pytest.mark.django_db(transaction=True)  # real commits and rollbacks, on SQLite and MariaDB
+class TestOnCommitInsideThePost:
+    """Live delivery registers `transaction.on_commit` callbacks inside `message_post`'s
+    transaction: they must run after the commit, and never after a rollback."""
+
+    @pytest.fixture
+    def registered(self):
+        # A receiver of the message's save stands in for the publisher: it runs inside the
+        # post's transaction and registers a callback there.
+        ran: list[int] = []
+
+        def register(sender, instance, created, **kwargs):
+            transaction.on_commit(lambda: ran.append(instance.seq))
+
+        post_save.connect(register, sender=ChatMessage, dispatch_uid="test.on_commit")
+        yield ran
+        post_save.disconnect(sender=ChatMessage, dispatch_uid="test.on_commit")
+
+    def test_runs_once_the_post_commits(self, registered):
+        plan, learner = PlanFactory(), UserFactory()
+        subscribe(learner, plan)
+
+        message_post(channel=course_channel(plan), sender=learner, content="hello")
+
+        assert registered == [1]
+
+    def test_never_runs_when_the_post_rolls_back(self, registered, monkeypatch):
+        plan, learner = PlanFactory(), UserFactory()
+        subscribe(learner, plan)
+        channel = course_channel(plan)
+
+        # The post fails after its message was inserted (and the callback registered).
+        def fail(*args, **kwargs):
+            raise RuntimeError("the read mark's update failed")
+
+        monkeypatch.setattr("django.db.models.QuerySet.update", fail)
+        with pytest.raises(RuntimeError):
+            message_post(channel=channel, sender=learner, content="lost")
+        monkeypatch.undo()
+
+        assert registered == []
+        assert not ChatMessage.objects.exists()
+        assert ChatChannel.objects.get(pk=channel.pk).last_seq == 0
