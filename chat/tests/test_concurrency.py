@@ -8,7 +8,7 @@ from collections.abc import Callable
 import MySQLdb
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
