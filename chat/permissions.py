@@ -1,8 +1,9 @@
 """DRF permissions of the chat API, built on the one entitlement rule.
 
 `ChannelAccess` asks `chat.services.channel_entitlement` (which asks
-`subscriptions.entitlements.entitlement_for`); it adds no rule of its own. Whether a reader may
-also post is the posting service's decision.
+`subscriptions.entitlements.entitlement_for`); it adds no rule of its own. Posting is decided
+by the posting service alone (`message_post`: 403 `cannot_post` for anyone who may not post,
+readers or not), so the view's permission does not ask the same question first.
 """
 
 from rest_framework.permissions import BasePermission
@@ -12,7 +13,8 @@ from chat.services import channel_entitlement
 
 
 class ChannelAccess(BasePermission):
-    """Acting on a channel (reading, posting, marking read) needs `can_read`."""
+    """Reading a channel or marking it read needs `can_read`; the actions in
+    `view.service_decided_actions` are left to their service."""
 
     code = "cannot_read"
     message = "You are not a member of this channel."
@@ -21,4 +23,6 @@ class ChannelAccess(BasePermission):
         return bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request, view, obj: ChatChannel) -> bool:
+        if getattr(view, "action", None) in getattr(view, "service_decided_actions", ()):
+            return True
         return channel_entitlement(user=request.user, channel=obj).can_read

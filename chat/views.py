@@ -102,10 +102,11 @@ class ChannelMessageViewSet(GenericViewSet):
     """A channel's messages: read (members, former subscribers, staff), post, mark read.
 
     The channel is loaded by `get_object`, after authentication, permissions and throttles
-    (DRF's order); `ChannelAccess` decides reading, the services decide writing.
+    (DRF's order); `ChannelAccess` decides reading, `message_post` posting.
     """
 
     permission_classes = [ChannelAccess]
+    service_decided_actions = ("create",)  # message_post decides who may post
     queryset = ChatMessage.objects.none()  # for the schema only; rows come from selectors
     pagination_class = MessageCursorPagination
     serializer_class = MessageOutputSerializer
@@ -168,7 +169,7 @@ class ChannelMessageViewSet(GenericViewSet):
             201: MessageOutputSerializer,
             400: VALIDATION_ERROR,
             401: UNAUTHENTICATED,
-            403: error("You cannot post in this channel.", "cannot_post", "cannot_read"),
+            403: error("You cannot post in this channel.", "cannot_post"),
             404: CHANNEL_NOT_FOUND,
             429: THROTTLED,
         },

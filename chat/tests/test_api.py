@@ -599,7 +599,7 @@ class TestMessagePost:
         )
 
         assert response.status_code == 403
-        assert response.json() == CANNOT_READ
+        assert response.json() == CANNOT_POST
         assert not ChatMessage.objects.exists()
 
     def test_staff_reads_but_does_not_post(self, course, staff_user, client_for):

@@ -43,9 +43,7 @@ CASES = [
 
 @pytest.mark.parametrize("scope", ["plan", "professional"])
 @pytest.mark.parametrize(("who", "subscription", "expected"), CASES)
-def test_the_function_and_its_queryset_form_agree_on_every_case(
-    who, subscription, expected, scope
-):
+def test_the_function_and_its_queryset_form_agree_on_every_case(who, subscription, expected, scope):
     """`entitlement_for` and `entitled_expression` / `full_content_expression` (the form lists
     use) on one matrix: per plan, and per professional (a thing without a plan)."""
     plan = PlanFactory()
