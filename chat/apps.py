@@ -18,14 +18,14 @@ class ChatConfig(AppConfig):
             receivers.open_course_channel, dispatch_uid="chat.open_course_channel"
         )
         pre_delete.connect(
-            receivers.forget_pages_of_deleted_sender,
+            receivers.before_account_deletion,
             sender=settings.AUTH_USER_MODEL,
-            dispatch_uid="chat.forget_pages_of_deleted_sender",
+            dispatch_uid="chat.before_account_deletion",
         )
         post_delete.connect(
-            receivers.refresh_channels_of_deleted_sender,
+            receivers.after_account_deletion,
             sender=settings.AUTH_USER_MODEL,
-            dispatch_uid="chat.refresh_channels_of_deleted_sender",
+            dispatch_uid="chat.after_account_deletion",
         )
         # Subscription rows shown by the API carry the id of their plan's course channel.
         register_subscription_annotation("channel_id", course_channel_id)

@@ -157,3 +157,96 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} in {self.channel_id}"
+
+
+class DirectChannel(models.Model):
+    """The pair behind a `direct_message` channel: one channel per pair of users.
+
+    The pair is stored in a fixed order (`user_low` < `user_high`), so a plain unique key holds
+    one channel per pair on every database (MySQL has no partial or functional unique indexes).
+    A DM is between a professional (the channel's `professional`) and a learner who holds or
+    held a subscription to one of their plans; `learner` names which of the two that is, for
+    the posting rule. Each side may block the channel; posting is refused while either does.
+    """
+
+    channel = models.OneToOneField(
+        ChatChannel, on_delete=models.CASCADE, primary_key=True, related_name="direct"
+    )
+    user_low = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    user_high = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    blocked_by_low = models.BooleanField(default=False)
+    blocked_by_high = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "chat_direct_channels"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_low", "user_high"], name="chat_direct_pair_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(user_low__lt=models.F("user_high")), name="chat_direct_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_low_id} ↔ {self.user_high_id}"
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_by_low or self.blocked_by_high
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DISMISSED = "dismissed", "Dismissed"
+    ACTIONED = "actioned", "Message hidden"
+
+
+class MessageReport(models.Model):
+    """A member's report of a message, for staff to review (one per user and message)."""
+
+    # DO_NOTHING: a cascade from messages would make Django load every message of a deleted
+    # account before deleting it, instead of one DELETE by sender. The services that delete
+    # messages (account deletion, a direct channel's deletion) delete their reports first.
+    message = models.ForeignKey(ChatMessage, on_delete=models.DO_NOTHING, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_reports"
+    )
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=20, choices=ReportStatus.choices, default=ReportStatus.OPEN
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        db_table = "chat_message_reports"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "reporter"], name="chat_reports_message_reporter_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReportStatus.values), name="chat_reports_status_valid"
+            ),
+        ]
+        indexes = [
+            # The staff queue: open reports first, oldest first.
+            models.Index(fields=["status", "created_at", "id"], name="chat_reports_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report of message {self.message_id} ({self.status})"

@@ -5,6 +5,8 @@ from chat.services import (
     channels_refresh_last_message,
     channels_touch_visibility,
     course_channel_ensure,
+    direct_channels_delete_of_user,
+    reports_delete_of_sender,
 )
 
 # Set on a user being deleted between pre_delete and post_delete: the channels they posted in
@@ -17,7 +19,11 @@ def open_course_channel(sender, subscription, **kwargs) -> None:
     course_channel_ensure(plan=subscription.plan, user=subscription.user)
 
 
-def forget_pages_of_deleted_sender(sender, instance, **kwargs) -> None:
+def before_account_deletion(sender, instance, **kwargs) -> None:
+    # The account's direct channels go with it (they have no other side left), and the reports
+    # of its messages (see MessageReport.message).
+    direct_channels_delete_of_user(user_id=instance.pk)
+    reports_delete_of_sender(user_id=instance.pk)
     # Deleting an account deletes its messages (CASCADE) without the services: the channels
     # they were in get a new visibility version, so no cached page keeps showing them. Their
     # newest visible message is recomputed once the messages are gone (post_delete, below).
@@ -41,6 +47,6 @@ def forget_pages_of_deleted_sender(sender, instance, **kwargs) -> None:
     setattr(instance, _CHANNELS_OF_DELETED_SENDER, channel_ids)
 
 
-def refresh_channels_of_deleted_sender(sender, instance, **kwargs) -> None:
+def after_account_deletion(sender, instance, **kwargs) -> None:
     # Same transaction as the deletion (Django's Collector runs both signals inside it).
     channels_refresh_last_message(channel_ids=getattr(instance, _CHANNELS_OF_DELETED_SENDER, ()))

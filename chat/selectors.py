@@ -12,6 +12,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -59,44 +60,79 @@ def unread_count_expression() -> ExpressionWrapper:
 
 
 def _can_post_expression(user: User) -> Case:
-    """The entitlement rule's `can_post` for `user`, as a column of a membership row: for a
-    course channel the plan's owner or an active subscriber; other channel types are open to
-    their members."""
-    course_can_post = ExpressionWrapper(
-        entitled_expression(
-            user,
-            owner_user_ref="channel__professional__user_id",
-            professional_ref="channel__professional_id",
-            plan_ref="channel__related_id",
-        ),
-        output_field=BooleanField(),
+    """The entitlement rule's `can_post` for `user`, as a column of a membership row (the
+    queryset form of `chat.services.channel_entitlement`): in a course channel the plan's owner
+    or an active subscriber; in a direct channel either member while the learner holds an
+    active subscription to the professional's plans and neither side blocks it."""
+    course = entitled_expression(
+        user,
+        owner_user_ref="channel__professional__user_id",
+        professional_ref="channel__professional_id",
+        plan_ref="channel__related_id",
+    )
+    direct = Q(
+        channel__direct__blocked_by_low=False, channel__direct__blocked_by_high=False
+    ) & entitled_expression(
+        user,
+        owner_user_ref=None,
+        professional_ref="channel__professional_id",
+        plan_ref=None,
+        holder_ref="channel__direct__learner_id",
     )
     return Case(
-        When(channel__channel_type=ChannelType.COURSE, then=course_can_post),
-        default=Value(True),
+        When(
+            channel__channel_type=ChannelType.COURSE, then=ExpressionWrapper(course, BooleanField())
+        ),
+        When(
+            channel__channel_type=ChannelType.DIRECT_MESSAGE,
+            then=ExpressionWrapper(direct, BooleanField()),
+        ),
+        default=Value(False),
         output_field=BooleanField(),
     )
 
 
 def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
-    """`user`'s memberships with their channel and its newest visible message (kept by the
-    services in `ChatChannel.last_message`), annotated with `can_post` and `unread_count`,
-    most recent activity first. `can_post` answers for `user`, also when staff look at
-    someone else's list."""
+    """`user`'s memberships with their channel, its newest visible message (kept by the
+    services in `ChatChannel.last_message`) and, for a direct channel, its pair of users,
+    annotated with `can_post` and `unread_count`, most recent activity first. `can_post`
+    answers for `user`, also when staff look at someone else's list."""
     return (
         ChannelMembership.objects.filter(user=user)
-        .select_related("channel__last_message__sender")
+        .select_related(
+            "channel__last_message__sender",
+            "channel__direct__user_low",
+            "channel__direct__user_high",
+        )
         .annotate(can_post=_can_post_expression(user), unread_count=unread_count_expression())
         .order_by("-channel__last_activity_at", "-channel_id")
     )
 
 
 def channel_get(*, channel_id: int) -> ChatChannel:
-    """A channel with its professional (whose user owns a course channel's plan)."""
-    channel = ChatChannel.objects.select_related("professional").filter(pk=channel_id).first()
+    """A channel with what its entitlement reads: its professional (whose user owns a course
+    channel's plan) and, for a direct channel, its pair and learner."""
+    channel = (
+        ChatChannel.objects.select_related("professional", "direct__learner")
+        .filter(pk=channel_id)
+        .first()
+    )
     if channel is None:
         raise NotFound("Channel not found.", code="channel_not_found")
     return channel
+
+
+def message_get_visible(*, message_id: int) -> ChatMessage:
+    """A visible message with its channel loaded as `channel_get` loads it (hidden messages are
+    not shown to members, so they do not exist for them)."""
+    message = (
+        ChatMessage.objects.select_related("channel__professional", "channel__direct__learner")
+        .filter(pk=message_id, hidden_at__isnull=True)
+        .first()
+    )
+    if message is None:
+        raise NotFound("Message not found.", code="message_not_found")
+    return message
 
 
 class ChannelPageQuerySet(QuerySet):

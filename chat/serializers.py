@@ -1,5 +1,6 @@
 """The chat API's shapes: each written once, used by the REST responses (and live events)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chat.models import ChannelType
@@ -25,6 +26,11 @@ class MessageOutputSerializer(ChannelLastMessageOutputSerializer):
     channel_id = serializers.IntegerField()
 
 
+class DirectPeerOutputSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(source="pk")
+    username = serializers.CharField()
+
+
 class ChannelListItemOutputSerializer(serializers.Serializer):
     """One channel of a user's list: a `ChannelMembership` from
     `selectors.channel_list_for_user` (annotated with `can_post` and `unread_count`)."""
@@ -47,6 +53,17 @@ class ChannelListItemOutputSerializer(serializers.Serializer):
     unread_count = serializers.IntegerField(
         help_text="Visible messages by others newer than the user's read mark."
     )
+    peer = serializers.SerializerMethodField(
+        help_text="For a direct channel, the other member; null for other channels."
+    )
+
+    @extend_schema_field(DirectPeerOutputSerializer(allow_null=True))
+    def get_peer(self, membership) -> dict | None:
+        if membership.channel.channel_type != ChannelType.DIRECT_MESSAGE:
+            return None
+        direct = membership.channel.direct
+        peer = direct.user_high if membership.user_id == direct.user_low_id else direct.user_low
+        return DirectPeerOutputSerializer(peer).data
 
 
 class MessageCreateInputSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -14,18 +14,15 @@ from chat.models import (
     ChannelType,
     ChatChannel,
     ChatMessage,
+    DirectChannel,
     MembershipRole,
+    MessageReport,
+    ReportStatus,
 )
 from chat.selectors import membership_read_state, newest_visible_message_id, own_newest_seq
-from platform_project.errors import Forbidden, NotFound, ValidationFailed
-from subscriptions.entitlements import (
-    EVERYTHING,
-    NOTHING,
-    STAFF,
-    Entitlement,
-    entitlement_for,
-)
-from subscriptions.models import ProfessionalPlan
+from platform_project.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from subscriptions.entitlements import NOTHING, Entitlement, entitlement_for
+from subscriptions.models import Professional, ProfessionalPlan, Subscription
 
 MESSAGE_MAX_LENGTH = 5000
 
@@ -70,8 +67,14 @@ def course_channel_ensure(*, plan: ProfessionalPlan, user: User) -> ChatChannel:
 
 
 def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
-    """The entitlement for one channel: course channels follow the plan's subscriptions (the
-    channel's `professional` should be loaded: `selectors.channel_get`)."""
+    """The entitlement for one channel (load it with `selectors.channel_get`, which brings what
+    this reads).
+
+    A course channel follows the plan's subscriptions. A direct channel is read by its two
+    members only (staff see its messages through reports, never the conversation), and
+    posting in it follows the learner's subscriptions to the professional's plans, for both
+    sides: read-only while none is active, as a course channel is for a former subscriber.
+    """
     if channel.channel_type == ChannelType.COURSE:
         return entitlement_for(
             user,
@@ -79,10 +82,16 @@ def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
             professional_id=channel.professional_id,
             plan_id=channel.related_id,
         )
-    # Other channel types (direct messages) are open to their members only.
-    if ChannelMembership.objects.filter(channel=channel, user=user).exists():
-        return EVERYTHING
-    return STAFF if user.is_staff else NOTHING
+    direct = channel.direct
+    if user.pk not in (direct.user_low_id, direct.user_high_id):
+        return NOTHING
+    learner = entitlement_for(
+        direct.learner,
+        owner_user_id=None,
+        professional_id=channel.professional_id,
+        plan_id=None,
+    )
+    return Entitlement(can_read=True, can_post=learner.can_post)
 
 
 @transaction.atomic
@@ -101,7 +110,15 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         raise ValidationFailed(
             f"A message has at most {MESSAGE_MAX_LENGTH} characters.", code="max_length"
         )
-    if not channel_entitlement(user=sender, channel=channel).can_post:
+    entitlement = channel_entitlement(user=sender, channel=channel)
+    if (
+        entitlement.can_read
+        and channel.channel_type == ChannelType.DIRECT_MESSAGE
+        and channel.direct.is_blocked
+    ):
+        # Not who blocked it: the code is all either side learns.
+        raise Forbidden("This conversation is blocked.", code="blocked")
+    if not entitlement.can_post:
         raise Forbidden("You cannot post in this channel.", code="cannot_post")
     locked = ChatChannel.objects.select_for_update().filter(pk=channel.pk).first()
     if locked is None:  # deleted since the caller read it
@@ -205,3 +222,139 @@ def message_set_hidden(*, message: ChatMessage, hidden: bool, by: User | None) -
     message.save(update_fields=["hidden_at", "hidden_by"])
     channels_refresh_last_message(channel_ids=[message.channel_id])
     return message
+
+
+# --- Direct messages ---------------------------------------------------------------------------
+def _direct_roles(user: User, peer: User) -> tuple[Professional, User] | None:
+    """(professional, learner) when one of the two is a professional and the other holds or
+    held a subscription to one of their plans; None otherwise."""
+    for professional_user, learner in ((user, peer), (peer, user)):
+        professional = Professional.objects.filter(user=professional_user).first()
+        if (
+            professional is not None
+            and Subscription.objects.filter(user=learner, plan__professional=professional).exists()
+        ):
+            return professional, learner
+    return None
+
+
+@transaction.atomic
+def direct_channel_open(*, user: User, peer_id: int) -> tuple[ChatChannel, bool]:
+    """The one direct channel of `user` and `peer_id`, created with both memberships when
+    missing: (channel, created).
+
+    Concurrent opens of the same pair, from either side, make one channel: the pair's unique
+    key decides, and the loser reads the winner's channel (its own insert is rolled back to a
+    savepoint). Who may open: a professional and a learner who holds or held a subscription to
+    one of their plans.
+    """
+    if peer_id == user.pk:
+        raise ValidationFailed(
+            "You cannot open a direct conversation with yourself.", code="direct_self"
+        )
+    peer = User.objects.filter(pk=peer_id, is_active=True).first()
+    if peer is None:
+        raise NotFound("User not found.", code="user_not_found")
+    low, high = sorted((user.pk, peer.pk))
+    pair = DirectChannel.objects.select_related("channel").filter(
+        user_low_id=low, user_high_id=high
+    )
+    existing = pair.first()
+    if existing is not None:
+        return existing.channel, False
+    roles = _direct_roles(user, peer)
+    if roles is None:
+        raise Forbidden(
+            "Direct conversations are between a professional and their learners.",
+            code="direct_not_allowed",
+        )
+    professional, learner = roles
+    try:
+        with transaction.atomic():
+            channel = ChatChannel.objects.create(
+                channel_type=ChannelType.DIRECT_MESSAGE, professional=professional
+            )
+            DirectChannel.objects.create(
+                channel=channel, user_low_id=low, user_high_id=high, learner=learner
+            )
+            for member in (user, peer):
+                role = (
+                    MembershipRole.PROFESSIONAL
+                    if member.pk == professional.user_id
+                    else MembershipRole.MEMBER
+                )
+                ChannelMembership.objects.create(channel=channel, user=member, role=role)
+    except IntegrityError:
+        return pair.get().channel, False
+    return channel, True
+
+
+def direct_channels_delete_of_user(*, user_id: int) -> None:
+    """Delete the direct channels of an account being deleted, with their messages and their
+    reports: a conversation has no other side once one of its two members is gone."""
+    channels = ChatChannel.objects.filter(
+        Q(direct__user_low_id=user_id) | Q(direct__user_high_id=user_id)
+    )
+    MessageReport.objects.filter(message__channel__in=channels).delete()
+    channels.delete()
+
+
+def reports_delete_of_sender(*, user_id: int) -> None:
+    """Delete the reports of an account's messages, before the account (and with it, by one
+    DELETE, its messages) goes."""
+    MessageReport.objects.filter(message__sender_id=user_id).delete()
+
+
+@transaction.atomic
+def direct_channel_set_blocked(*, channel: ChatChannel, user: User, blocked: bool) -> None:
+    """Block or unblock a direct channel on `user`'s side. While either side blocks it, neither
+    may post (`message_post` answers `blocked`); only the side that blocked can lift its block."""
+    if channel.channel_type != ChannelType.DIRECT_MESSAGE:
+        raise ValidationFailed("Only direct conversations can be blocked.", code="not_direct")
+    direct = DirectChannel.objects.select_for_update().get(pk=channel.pk)
+    if user.pk == direct.user_low_id:
+        direct.blocked_by_low = blocked
+    elif user.pk == direct.user_high_id:
+        direct.blocked_by_high = blocked
+    else:
+        raise Forbidden("You are not a member of this channel.", code="cannot_read")
+    direct.save(update_fields=["blocked_by_low", "blocked_by_high"])
+
+
+# --- Reports -----------------------------------------------------------------------------------
+REPORT_REASON_MAX_LENGTH = 1000
+
+
+@transaction.atomic
+def message_report(*, message: ChatMessage, reporter: User, reason: str) -> MessageReport:
+    """Report a message for staff review: by someone who can read it (its channel, and the
+    message is visible), not its sender, once per user and message."""
+    if not channel_entitlement(user=reporter, channel=message.channel).can_read:
+        raise Forbidden("You are not a member of this channel.", code="cannot_read")
+    if message.sender_id == reporter.pk:
+        raise ValidationFailed("You cannot report your own message.", code="own_message")
+    try:
+        with transaction.atomic():
+            return MessageReport.objects.create(
+                message=message, reporter=reporter, reason=reason.strip()
+            )
+    except IntegrityError:
+        raise Conflict("You have already reported this message.", code="already_reported") from None
+
+
+@transaction.atomic
+def reports_resolve(*, reports: Iterable[MessageReport], by: User, hide: bool) -> int:
+    """Staff decision on open reports: hide their messages (every open report of a hidden
+    message is then resolved as actioned) or dismiss them. Returns the reports resolved."""
+    open_reports = MessageReport.objects.filter(
+        pk__in=[report.pk for report in reports], status=ReportStatus.OPEN
+    )
+    now = timezone.now()
+    if not hide:
+        return open_reports.update(status=ReportStatus.DISMISSED, resolved_at=now, resolved_by=by)
+    message_ids = set(open_reports.values_list("message_id", flat=True))
+    for message in ChatMessage.objects.filter(pk__in=message_ids, hidden_at__isnull=True):
+        message_set_hidden(message=message, hidden=True, by=by)
+    return MessageReport.objects.filter(
+        message_id__in=message_ids, status=ReportStatus.OPEN
+    ).update(status=ReportStatus.ACTIONED, resolved_at=now, resolved_by=by)

@@ -77,37 +77,48 @@ def entitlement_for(
 def entitled_expression(
     user: User | AnonymousUser,
     *,
-    owner_user_ref: str,
+    owner_user_ref: str | None,
     professional_ref: str,
-    plan_ref: str,
+    plan_ref: str | None,
+    holder_ref: str | None = None,
     now: datetime | None = None,
 ) -> Expression | Q:
     """`entitlement_for(...).can_post` as a SQL condition: the owner or an active subscriber.
 
     For `full_content`, OR it with `user.is_staff` (staff read everything but do not post).
-    The refs name the outer query's columns, e.g. owner_user_ref="professional__user_id".
+    The refs name the outer query's columns, e.g. owner_user_ref="professional__user_id";
+    `plan_ref=None`: the scope is every plan of the professional (a thing without a plan).
+    `holder_ref`: whose subscriptions count, as a column of the outer row, instead of `user`'s
+    (a direct channel follows its learner's subscriptions, whoever asks); with it there is no
+    owner to compare (`owner_user_ref=None`).
     """
-    if not user.is_authenticated:
+    if holder_ref is None and not user.is_authenticated:
         return Value(False)
     now = now or timezone.now()
-    active = Subscription.objects.entitling(now).filter(user_id=user.pk)
-    same_plan = active.filter(plan_id=OuterRef(plan_ref))
-    any_plan_of_professional = active.filter(plan__professional_id=OuterRef(professional_ref))
-    # The plan test first: MySQL/MariaDB evaluate AND left to right and stop at the first
-    # false, so a channel of a plan (the usual case) never runs the professional-wide EXISTS.
-    return (
-        Q(**{owner_user_ref: user.pk})
-        | Q(Exists(same_plan))
-        | (Q(**{f"{plan_ref}__isnull": True}) & Q(Exists(any_plan_of_professional)))
+    holder = OuterRef(holder_ref) if holder_ref is not None else user.pk
+    active = Subscription.objects.entitling(now).filter(user_id=holder)
+    any_plan_of_professional = Q(
+        Exists(active.filter(plan__professional_id=OuterRef(professional_ref)))
     )
+    if plan_ref is None:
+        subscribed = any_plan_of_professional
+    else:
+        # The plan test first: MySQL/MariaDB evaluate AND left to right and stop at the first
+        # false, so a channel of a plan (the usual case) never runs the professional-wide EXISTS.
+        subscribed = Q(Exists(active.filter(plan_id=OuterRef(plan_ref)))) | (
+            Q(**{f"{plan_ref}__isnull": True}) & any_plan_of_professional
+        )
+    if owner_user_ref is None:
+        return subscribed
+    return Q(**{owner_user_ref: user.pk}) | subscribed
 
 
 def full_content_expression(
     user: User | AnonymousUser,
     *,
-    owner_user_ref: str,
+    owner_user_ref: str | None,
     professional_ref: str,
-    plan_ref: str,
+    plan_ref: str | None,
     now: datetime | None = None,
 ) -> Expression | Q:
     """`entitlement_for(...).full_content` as a SQL condition: staff, the owner, or an active

@@ -2,9 +2,9 @@ import factory
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
+from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, DirectChannel
 from chat.services import channels_refresh_last_message, memberships_raise_read_marks
-from subscriptions.tests.factories import PlanFactory
+from subscriptions.tests.factories import PlanFactory, ProfessionalFactory
 
 
 class CourseChannelFactory(factory.django.DjangoModelFactory):
@@ -20,6 +20,25 @@ class CourseChannelFactory(factory.django.DjangoModelFactory):
     related_id = factory.LazyAttribute(lambda c: c.plan.pk)
     professional = factory.LazyAttribute(lambda c: c.plan.professional)
     name = factory.LazyAttribute(lambda c: c.plan.name)
+
+
+def direct_channel_rows(professional_user, learner, **direct) -> ChatChannel:
+    """A direct channel's rows for a professional's user and a learner, with both memberships:
+    no subscription (so posting in it is refused until one is active: `subscribe` for that),
+    no checks. `direct`: DirectChannel fields (e.g. blocked_by_low=True)."""
+    professional = getattr(professional_user, "professional", None) or ProfessionalFactory(
+        user=professional_user
+    )
+    channel = ChatChannel.objects.create(
+        channel_type=ChannelType.DIRECT_MESSAGE, professional=professional
+    )
+    low, high = sorted((professional_user.pk, learner.pk))
+    DirectChannel.objects.create(
+        channel=channel, user_low_id=low, user_high_id=high, learner=learner, **direct
+    )
+    for user in (professional_user, learner):
+        ChannelMembership.objects.create(channel=channel, user=user)
+    return channel
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

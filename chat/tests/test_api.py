@@ -9,7 +9,12 @@ from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChatChannel, ChatMessage
 from chat.services import message_post, message_set_hidden
 from chat.tests.conftest import course_channel, subscribe
-from chat.tests.factories import MembershipFactory, messages_bulk_insert
+from chat.tests.factories import (
+    MembershipFactory,
+    MessageFactory,
+    direct_channel_rows,
+    messages_bulk_insert,
+)
 from chat.views import MessagePostThrottle
 from subscriptions.services import subscription_cancel
 from subscriptions.tests.factories import PlanFactory
@@ -60,6 +65,7 @@ def channel_item(channel: ChatChannel, *, can_post: bool, last_message, unread_c
         "can_post": can_post,
         "last_message": last_message_body(last_message),
         "unread_count": unread_count,
+        "peer": None,
     }
 
 
@@ -175,25 +181,33 @@ class TestChannelList:
 
         assert response.json()["results"][0]["can_post"] is False
 
-    def test_direct_message_channel_members_can_post(self, user, client_for):
-        channel = ChatChannel.objects.create(channel_type="direct_message", name="Two of us")
-        MembershipFactory(channel=channel, user=user)
+    def test_a_direct_channel_row_names_the_peer(self, course, client_for):
+        channel = direct_channel_rows(course.professional, course.learner)
 
-        response = client_for(user).get(f"/chat/users/{user.pk}/channels")
+        mine = client_for(course.learner).get(f"/chat/users/{course.learner.pk}/channels")
+        theirs = client_for(course.professional).get(
+            f"/chat/users/{course.professional.pk}/channels"
+        )
 
-        assert response.status_code == 200
-        assert response.json()["results"] == [
-            {
-                "channel_id": channel.pk,
-                "channel_type": "direct_message",
-                "related_id": None,
-                "professional_id": None,
-                "name": "Two of us",
-                "can_post": True,
-                "last_message": None,
-                "unread_count": 0,
-            }
-        ]
+        assert mine.status_code == theirs.status_code == 200
+        row = {
+            "channel_id": channel.pk,
+            "channel_type": "direct_message",
+            "related_id": None,
+            "professional_id": course.plan.professional_id,
+            "name": "",
+            "can_post": True,
+            "last_message": None,
+            "unread_count": 0,
+        }
+        assert mine.json()["results"][0] == {
+            **row,
+            "peer": {"user_id": course.professional.pk, "username": course.professional.username},
+        }
+        assert theirs.json()["results"][0] == {
+            **row,
+            "peer": {"user_id": course.learner.pk, "username": course.learner.username},
+        }
 
     def test_staff_sees_another_users_list_answered_for_that_user(
         self, course, staff_user, client_for
@@ -274,14 +288,17 @@ class TestChannelList:
     def test_a_member_who_posted_and_rejoined_costs_the_same(
         self, channel_count, user, client_for, django_assert_num_queries
     ):
-        # Arrange: in each channel the user posted between two messages by others, then left
-        # and was added back: the new membership starts at the user's own newest message.
-        other = UserFactory()
+        # Arrange: in each channel the user posted between two messages by the professional,
+        # then left and was added back: the new membership starts at the user's own newest
+        # message. Direct channels among them: the query count is the same with DMs present.
+        posted_in = set()
         for n in range(channel_count):
-            channel = ChatChannel.objects.create(channel_type="direct_message", name=f"dm {n}")
-            MembershipFactory(channel=channel, user=user)
-            MembershipFactory(channel=channel, user=other)
-            for sender in (other, user, other):
+            plan = PlanFactory()
+            subscribe(user, plan)
+            pro = plan.professional.user
+            channel = course_channel(plan) if n % 2 else direct_channel_rows(pro, user)
+            posted_in.add(channel.pk)
+            for sender in (pro, user, pro):
                 message_post(channel=channel, sender=sender, content="hi")
             ChannelMembership.objects.filter(user=user, channel=channel).delete()
             MembershipFactory(channel=channel, user=user)
@@ -292,7 +309,10 @@ class TestChannelList:
             response = client.get(f"/chat/users/{user.pk}/channels")
 
         assert response.status_code == 200
-        assert [r["unread_count"] for r in response.json()["results"]] == [1] * channel_count
+        unread = {r["channel_id"]: r["unread_count"] for r in response.json()["results"]}
+        # The posted-in channels have one unread message; the DMs' plans' course channels none.
+        assert unread == {pk: int(pk in posted_in) for pk in unread}
+        assert len(unread) == channel_count + (channel_count + 1) // 2
 
     @pytest.mark.parametrize("planless_count", [1, 3])
     def test_course_channels_without_a_plan_cost_the_same(
@@ -430,14 +450,16 @@ class TestMessageList:
         assert response.status_code == 403
         assert response.json() == CANNOT_READ
 
-    def test_non_member_of_direct_message_channel_is_forbidden(self, user, client_for):
-        channel = ChatChannel.objects.create(channel_type="direct_message")
-        MembershipFactory(channel=channel)
+    def test_non_member_of_direct_message_channel_is_forbidden(
+        self, course, user, staff_user, client_for
+    ):
+        channel = direct_channel_rows(course.professional, course.learner)
 
+        staff = client_for(staff_user).get(f"/chat/channels/{channel.pk}/messages")
         response = client_for(user).get(f"/chat/channels/{channel.pk}/messages")
 
-        assert response.status_code == 403
-        assert response.json() == CANNOT_READ
+        assert response.status_code == staff.status_code == 403
+        assert response.json() == staff.json() == CANNOT_READ  # staff do not read DMs
 
     @pytest.mark.parametrize("path", MESSAGE_PATHS)
     def test_unknown_channel(self, path, user, client_for):
@@ -822,16 +844,17 @@ class TestMessagePageCache:
         assert [m["seq"] for m in full["results"]] == [7, 6, 5, 4, 3, 2, 1]
         assert [m["seq"] for m in deeper["results"]] == [5, 4]
 
-    def test_messages_of_a_deleted_account_disappear_at_once(self, client_for):
-        reader, writer = UserFactory.create_batch(2)
-        direct = ChatChannel.objects.create(channel_type="direct_message", name="Two of us")
-        MembershipFactory(channel=direct, user=reader)
-        MembershipFactory(channel=direct, user=writer)
-        message_post(channel=direct, sender=reader, content="hi")
-        message_post(channel=direct, sender=writer, content="spam")
-        client = client_for(reader)
-        assert self._seqs(client, direct) == [2, 1]
+    def test_messages_of_a_deleted_account_disappear_at_once(self, course, client_for):
+        # The writer is a member without a subscription (payments protect those from
+        # deletion): their messages are rows written directly.
+        writer = UserFactory()
+        MembershipFactory(channel=course.channel, user=writer)
+        post(course.channel, course.learner, "hi")
+        MessageFactory(channel=course.channel, sender=writer, seq=2, content="spam")
+        ChatChannel.objects.filter(pk=course.channel.pk).update(last_seq=2)
+        client = client_for(course.learner)
+        assert self._seqs(client, course.channel) == [2, 1]
 
         writer.delete()  # cascades to the writer's messages, past the services
 
-        assert self._seqs(client, direct) == [1]
+        assert self._seqs(client, course.channel) == [1]

@@ -5,7 +5,9 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel
+from chat.tests.conftest import subscribe
 from chat.tests.factories import CourseChannelFactory, MembershipFactory, MessageFactory
+from subscriptions.models import ProfessionalPlan
 from subscriptions.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +85,7 @@ def test_read_marks_cover_own_messages_for_every_writer():
     from chat.services import memberships_raise_read_marks, message_post
 
     # Arrange: messages written straight to the table (as a bulk import would).
-    channel = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE, name="dm")
+    channel = CourseChannelFactory()
     alice, bob, carol = UserFactory.create_batch(3)
     for seq, sender in enumerate([alice, bob, alice], start=1):
         MessageFactory(channel=channel, seq=seq, sender=sender)
@@ -111,5 +113,6 @@ def test_read_marks_cover_own_messages_for_every_writer():
     assert MembershipFactory(channel=channel).last_read_seq == 0  # never posted here
 
     ChatChannel.objects.filter(pk=channel.pk).update(last_seq=4)
+    subscribe(bob, ProfessionalPlan.objects.get(pk=channel.related_id))
     message_post(channel=channel, sender=bob, content="hello")
     assert marks()[bob.username] == 5

@@ -157,11 +157,11 @@ def test_unread_counts_match_a_count_of_the_messages_themselves(staff_user):
     memberships: posting, re-joining after posting, bulk inserts, hiding and restoring."""
     # Arrange: three members in a moderated and an unmoderated channel, marks at several places.
     a, b, c = UserFactory.create_batch(3)
-    moderated = ChatChannel.objects.create(channel_type="direct_message", name="moderated")
-    quiet = ChatChannel.objects.create(channel_type="direct_message", name="quiet")
-    for channel in (moderated, quiet):
+    moderated, quiet = plans = PlanFactory.create_batch(2)
+    for plan in plans:
         for user in (a, b, c):
-            MembershipFactory(channel=channel, user=user)
+            subscribe(user, plan)
+    moderated, quiet = (course_channel(plan) for plan in plans)
     for n, sender in enumerate([a, b, a, c, b, b, a, c]):
         for channel in (moderated, quiet):
             message_post(channel=channel, sender=sender, content=f"{n}")

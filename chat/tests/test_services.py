@@ -19,9 +19,14 @@ from chat.services import (
     message_set_hidden,
 )
 from chat.tests.conftest import course_channel, subscribe
-from chat.tests.factories import MembershipFactory, messages_bulk_insert
+from chat.tests.factories import (
+    CourseChannelFactory,
+    MembershipFactory,
+    direct_channel_rows,
+    messages_bulk_insert,
+)
 from platform_project.errors import Forbidden, NotFound, ValidationFailed
-from subscriptions.entitlements import EVERYTHING, HISTORY_ONLY, NOTHING, STAFF
+from subscriptions.entitlements import EVERYTHING, HISTORY_ONLY, NOTHING, STAFF, Entitlement
 from subscriptions.models import Subscription
 from subscriptions.services import subscription_cancel
 from subscriptions.tests.factories import PlanFactory
@@ -121,13 +126,20 @@ class TestChannelEntitlement:
     def test_staff_read_but_do_not_post(self, course, staff_user):
         assert channel_entitlement(user=staff_user, channel=course.channel) == STAFF
 
-    def test_direct_message_channel_is_for_its_members(self, user, staff_user):
-        channel = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE)
-        MembershipFactory(channel=channel, user=user)
+    def test_a_direct_channel_is_read_by_its_two_members_and_follows_the_learner(
+        self, course, staff_user
+    ):
+        channel = direct_channel_rows(course.professional, course.learner)
+        both = Entitlement(can_read=True, can_post=True)
 
-        assert channel_entitlement(user=user, channel=channel) == EVERYTHING
-        assert channel_entitlement(user=staff_user, channel=channel) == STAFF
+        assert channel_entitlement(user=course.learner, channel=channel) == both
+        assert channel_entitlement(user=course.professional, channel=channel) == both
+        assert channel_entitlement(user=staff_user, channel=channel) == NOTHING
         assert channel_entitlement(user=UserFactory(), channel=channel) == NOTHING
+        subscription_cancel(subscription=course.subscription)
+        read_only = Entitlement(can_read=True, can_post=False)
+        assert channel_entitlement(user=course.learner, channel=channel) == read_only
+        assert channel_entitlement(user=course.professional, channel=channel) == read_only
 
 
 # --- message_post --------------------------------------------------------------------------------
@@ -276,10 +288,15 @@ def kept_last_message_id(channel: ChatChannel) -> int | None:
 
 
 class TestLastMessage:
+    @pytest.fixture(autouse=True)
+    def _anyone_posts(self, monkeypatch):
+        # About the upkeep of `last_message`, not about who may post: accounts without
+        # subscriptions (payments protect those from deletion) post here.
+        monkeypatch.setattr("chat.services.channel_entitlement", lambda **kwargs: EVERYTHING)
+
     @staticmethod
     def direct_channel(*users) -> ChatChannel:
-        # Accounts without subscriptions (payments protect those from deletion) in one channel.
-        channel = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE, name="DM")
+        channel = CourseChannelFactory()
         for user in users:
             MembershipFactory(channel=channel, user=user)
         return channel
@@ -381,7 +398,7 @@ class TestLastMessage:
 
         backfill = importlib.import_module("chat.migrations.0005_visibility_version_backfill")
         messages_bulk_insert(course.channel, count=3, senders=[course.learner])
-        quiet = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE, name="Quiet")
+        quiet = CourseChannelFactory()
         # Hidden before 0003: the version stayed at its default.
         ChatMessage.objects.filter(channel=course.channel, seq=2).update(hidden_at=timezone.now())
         ChatChannel.objects.update(visibility_version=0)
@@ -399,7 +416,7 @@ class TestLastMessage:
 
         fill = importlib.import_module("chat.migrations.0004_channel_last_message")
         messages_bulk_insert(course.channel, count=3, senders=[course.learner])
-        empty = ChatChannel.objects.create(channel_type=ChannelType.DIRECT_MESSAGE, name="Quiet")
+        empty = CourseChannelFactory()
         ChatMessage.objects.filter(channel=course.channel, seq=3).update(hidden_at=timezone.now())
         ChatChannel.objects.update(last_message=None)
 
