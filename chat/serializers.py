@@ -3,8 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chat.models import ChannelType
-from chat.services import MESSAGE_MAX_LENGTH
+from chat.models import ChannelType, ReportStatus
+from chat.services import MESSAGE_MAX_LENGTH, REPORT_REASON_MAX_LENGTH
 
 
 class ChannelLastMessageOutputSerializer(serializers.Serializer):
@@ -109,3 +109,25 @@ class ChannelReadOutputSerializer(serializers.Serializer):
         help_text="The seq of the last message read (never moves backwards)."
     )
     unread_count = serializers.IntegerField()
+
+
+class DirectOpenInputSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The other side of the conversation."
+    )
+
+
+class MessageReportInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=REPORT_REASON_MAX_LENGTH,
+        help_text=f"Why staff should look at the message: 1 to {REPORT_REASON_MAX_LENGTH} "
+        "characters (trimmed).",
+    )
+
+
+class MessageReportOutputSerializer(serializers.Serializer):
+    report_id = serializers.IntegerField(source="pk")
+    message_id = serializers.IntegerField()
+    reason = serializers.CharField()
+    status = serializers.ChoiceField(choices=ReportStatus.choices)
+    created_at = serializers.DateTimeField()

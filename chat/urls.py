@@ -1,6 +1,12 @@
 from django.urls import path
 
-from chat.views import ChannelMessageViewSet, ChannelPageViewSet, UserChannelViewSet
+from chat.views import (
+    ChannelMessageViewSet,
+    ChannelPageViewSet,
+    DirectChannelViewSet,
+    MessageReportViewSet,
+    UserChannelViewSet,
+)
 
 urlpatterns = [
     path("users/<id:user_id>/channels", UserChannelViewSet.as_view({"get": "list"})),
@@ -11,4 +17,8 @@ urlpatterns = [
         ChannelMessageViewSet.as_view({"get": "list", "post": "create"}),
     ),
     path("channels/<id:channel_id>/read", ChannelMessageViewSet.as_view({"post": "read"})),
+    path("channels/<id:channel_id>/block", ChannelMessageViewSet.as_view({"post": "block"})),
+    path("channels/<id:channel_id>/unblock", ChannelMessageViewSet.as_view({"post": "unblock"})),
+    path("direct", DirectChannelViewSet.as_view({"post": "create"})),
+    path("messages/<id:message_id>/report", MessageReportViewSet.as_view({"post": "create"})),
 ]

@@ -5,6 +5,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.viewsets import GenericViewSet
@@ -19,9 +20,12 @@ from chat.serializers import (
     ChannelListItemOutputSerializer,
     ChannelReadInputSerializer,
     ChannelReadOutputSerializer,
+    DirectOpenInputSerializer,
     MessageCreateInputSerializer,
     MessageListQuerySerializer,
     MessageOutputSerializer,
+    MessageReportInputSerializer,
+    MessageReportOutputSerializer,
 )
 from platform_project.schema import (
     THROTTLED,
@@ -69,6 +73,12 @@ class MessagePostThrottle(UserRateThrottle):
     """Per-user rate of new messages (settings: DEFAULT_THROTTLE_RATES["message_post"])."""
 
     scope = "message_post"
+
+
+class DirectOpenThrottle(UserRateThrottle):
+    """Per-user rate of direct-conversation opens (DEFAULT_THROTTLE_RATES["direct_open"])."""
+
+    scope = "direct_open"
 
 
 class UserChannelViewSet(GenericViewSet):
@@ -122,6 +132,49 @@ class ChannelMessageViewSet(GenericViewSet):
         return super().get_throttles()
 
     @extend_schema(
+        operation_id="channel_block",
+        summary="Block a direct conversation",
+        description=(
+            "Either member of a direct channel may block it: while blocked, posts from both "
+            "sides are refused with `blocked`. Only the side that blocked can unblock."
+        ),
+        parameters=[CHANNEL_ID],
+        request=None,
+        responses={
+            204: None,
+            400: error("Only direct conversations can be blocked.", "not_direct"),
+            401: UNAUTHENTICATED,
+            403: CANNOT_READ,
+            404: CHANNEL_NOT_FOUND,
+        },
+    )
+    def block(self, request, channel_id: int):
+        services.direct_channel_set_blocked(
+            channel=self.get_object(), user=request.user, blocked=True
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="channel_unblock",
+        summary="Unblock a direct conversation",
+        description="Lifts the caller's own block (the other side's block, if any, stays).",
+        parameters=[CHANNEL_ID],
+        request=None,
+        responses={
+            204: None,
+            400: error("Only direct conversations can be blocked.", "not_direct"),
+            401: UNAUTHENTICATED,
+            403: CANNOT_READ,
+            404: CHANNEL_NOT_FOUND,
+        },
+    )
+    def unblock(self, request, channel_id: int):
+        services.direct_channel_set_blocked(
+            channel=self.get_object(), user=request.user, blocked=False
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
         operation_id="channel_messages_list",
         summary="A channel's messages",
         description=(
@@ -169,7 +222,7 @@ class ChannelMessageViewSet(GenericViewSet):
             201: MessageOutputSerializer,
             400: VALIDATION_ERROR,
             401: UNAUTHENTICATED,
-            403: error("You cannot post in this channel.", "cannot_post"),
+            403: error("You cannot post in this channel.", "cannot_post", "blocked"),
             404: CHANNEL_NOT_FOUND,
             429: THROTTLED,
         },
@@ -215,3 +268,80 @@ class ChannelMessageViewSet(GenericViewSet):
 class ChannelPageViewSet(ChannelMessageViewSet):
     """The original path, GET /chat/channels/{channel_id}: the same page as …/messages, under
     an operation id of its own."""
+
+
+class DirectChannelViewSet(GenericViewSet):
+    """Opening the direct conversation of two users."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [DirectOpenThrottle]
+    serializer_class = ChannelListItemOutputSerializer
+
+    @extend_schema(
+        operation_id="direct_open",
+        summary="Open a direct conversation",
+        description=(
+            "Opens (201) or returns (200) the one direct channel of the caller and `user_id`: "
+            "between a professional and a learner who holds or held a subscription to one of "
+            "their plans. Posting in it follows the learner's subscriptions (read-only while "
+            "none is active). Answers the caller's channel-list row. Throttled per user."
+        ),
+        request=DirectOpenInputSerializer,
+        responses={
+            200: ChannelListItemOutputSerializer,
+            201: ChannelListItemOutputSerializer,
+            400: VALIDATION_ERROR,
+            401: UNAUTHENTICATED,
+            403: error(
+                "Direct conversations are between a professional and their learners.",
+                "direct_not_allowed",
+            ),
+            404: error("User not found.", "user_not_found"),
+            429: THROTTLED,
+        },
+    )
+    def create(self, request):
+        data = DirectOpenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        channel, created = services.direct_channel_open(
+            user=request.user, peer_id=data.validated_data["user_id"]
+        )
+        row = selectors.channel_list_for_user(user=request.user).get(channel=channel)
+        return Response(
+            self.get_serializer(row).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class MessageReportViewSet(GenericViewSet):
+    """Reporting a message to staff."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = MessageReportOutputSerializer
+
+    @extend_schema(
+        operation_id="message_report",
+        summary="Report a message",
+        description=(
+            "By someone who can read the message; once per user and message; not one's own. "
+            "Staff review open reports in the admin."
+        ),
+        parameters=[OpenApiParameter("message_id", int, OpenApiParameter.PATH)],
+        request=MessageReportInputSerializer,
+        responses={
+            201: MessageReportOutputSerializer,
+            400: VALIDATION_ERROR,
+            401: UNAUTHENTICATED,
+            403: CANNOT_READ,
+            404: error("Message not found.", "message_not_found"),
+            409: error("You have already reported this message.", "already_reported"),
+        },
+    )
+    def create(self, request, message_id: int):
+        message = selectors.message_get_visible(message_id=message_id)
+        data = MessageReportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.message_report(
+            message=message, reporter=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)

@@ -233,6 +233,7 @@ REST_FRAMEWORK = {
         "login_username": env("THROTTLE_LOGIN_USERNAME", default="10/min"),
         "signup_ip": env("THROTTLE_SIGNUP_IP", default="100/hour"),
         "message_post": env("THROTTLE_MESSAGE_POST", default="60/min"),
+        "direct_open": env("THROTTLE_DIRECT_OPEN", default="30/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # How many reverse proxies append to X-Forwarded-For. Unset: the throttles use the socket

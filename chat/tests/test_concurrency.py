@@ -302,3 +302,31 @@ class TestPostIsItsOwnTransaction:
         stored = ChatChannel.objects.get(pk=channel.pk)
         assert (stored.last_seq, stored.name) == (0, "renamed by the caller")
         assert not ChatMessage.objects.exists()
+
+
+def test_concurrent_opens_of_a_direct_channel_from_both_sides_make_one():
+    from chat.models import DirectChannel
+    from chat.services import direct_channel_open
+
+    learner, channel = _learner_in_a_course()
+    professional_user = channel.professional.user
+    opened = []
+
+    def open_from(user, peer):
+        def job():
+            opened.append(direct_channel_open(user=user, peer_id=peer.pk))
+
+        return job
+
+    errors = run_together(
+        [open_from(learner, professional_user), open_from(professional_user, learner)] * 2
+    )
+
+    assert errors == []
+    direct = DirectChannel.objects.get()
+    assert {channel.pk for channel, _ in opened} == {direct.pk}
+    assert sorted(created for _, created in opened) == [False, False, False, True]
+    assert sorted(
+        ChannelMembership.objects.filter(channel_id=direct.pk).values_list("user_id", flat=True)
+    ) == sorted([learner.pk, professional_user.pk])
+    assert ChatChannel.objects.filter(channel_type=ChannelType.DIRECT_MESSAGE).count() == 1
