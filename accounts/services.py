@@ -1,9 +1,10 @@
 """Writes of the accounts app: sign-up, profile changes, and the token session lifecycle.
 
 Tokens are simplejwt's, with its blacklist app: every refresh token issued at login is recorded
-as outstanding, and revoking one means blacklisting it. Each login is a "session": its refresh
-token's id is copied into a `sid` claim, which simplejwt carries over into every access token
-derived from it, so a request knows which session it belongs to (see `user_update`).
+as outstanding, and revoking one (logout) means blacklisting it. With SIMPLE_JWT's
+CHECK_REVOKE_TOKEN every token also carries a digest of the password hash it was issued under,
+so a password change or reset ends every session at once: access tokens fail in
+JWTAuthentication.get_user, refresh tokens in `token_refresh`.
 
 Errors a client must tell apart are raised as domain errors. Field-level problems (duplicate
 username, weak password) are raised as Django `ValidationError`s keyed by field, the same way model
@@ -22,13 +23,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import selectors
 from accounts.models import AccountType, User
 from platform_project.errors import DomainError
-
-# Claim naming the login session (the refresh token's jti) in refresh and derived access tokens.
-SESSION_CLAIM = "sid"
 
 DUPLICATE_USERNAME = "A user with that username already exists."
 DUPLICATE_EMAIL = "A user with that email already exists."
@@ -95,15 +94,14 @@ def user_update(
     email: str | None = None,
     password: str | None = None,
     current_password: str | None = None,
-    session_id: str | None = None,
 ) -> User:
     """Change a user's own email and/or password.
 
-    A new password needs the current one and passes the validators. Changing it revokes every
-    other outstanding refresh token of the user (all sessions except `session_id`, the one making
-    the change), so a leaked refresh token dies with the old password. Access tokens already
-    handed out stay valid until they expire (minutes). The user row is locked so two concurrent
-    changes cannot both check the same old password.
+    A new password needs the current one and passes the validators. Changing it ends every
+    session of the user, the one making the change included (SPEC §7: every token issued before
+    stops working): the tokens' password digest no longer matches, and the outstanding refresh
+    tokens are blacklisted too. The client logs in again with the new password. The user row is
+    locked so two concurrent changes cannot both check the same old password.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     update_fields = []
@@ -139,7 +137,7 @@ def user_update(
             raise
         raise duplicate from None
     if "password" in update_fields:
-        _revoke_refresh_tokens(user=user, except_jti=session_id)
+        _revoke_refresh_tokens(user=user)
     return user
 
 
@@ -184,18 +182,29 @@ def auth_login(*, username: str, password: str) -> LoginResult:
         raise InvalidCredentials()
     update_last_login(None, user)
     refresh = RefreshToken.for_user(user)
-    refresh[SESSION_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
     return LoginResult(user=user, access=str(refresh.access_token), refresh=str(refresh))
 
 
 def token_refresh(*, refresh: str) -> str:
-    """A new access token for a valid, unrevoked refresh token of an active user. Read-only."""
+    """A new access token for a valid, unrevoked refresh token of an active user. Read-only.
+
+    simplejwt's own refresh serializer does not compare the password digest (CHECK_REVOKE_TOKEN
+    is checked only when authenticating a request), so it is compared here: a refresh token
+    issued before a password change or reset is refused like a blacklisted one.
+    """
     token = _verified_refresh_token(refresh)
     try:
         user_id = int(token.payload.get(jwt_settings.USER_ID_CLAIM))
     except (TypeError, ValueError):
         raise InvalidRefreshToken() from None
-    if not User.objects.filter(pk=user_id, is_active=True).exists():
+    password = (
+        User.objects.filter(pk=user_id, is_active=True).values_list("password", flat=True).first()
+    )
+    if password is None:
+        raise InvalidRefreshToken()
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.payload.get(
+        jwt_settings.REVOKE_TOKEN_CLAIM
+    ) != get_md5_hash_password(password):
         raise InvalidRefreshToken()
     return str(token.access_token)
 
@@ -218,12 +227,13 @@ def _verified_refresh_token(raw: str) -> RefreshToken:
         raise InvalidRefreshToken() from None
 
 
-def _revoke_refresh_tokens(*, user: User, except_jti: str | None) -> None:
+def _revoke_refresh_tokens(*, user: User) -> None:
+    """Blacklist every open refresh token of the user. The password digest already refuses
+    them; blacklisting as well shows the ended sessions in the admin's token lists and keeps them
+    refused should CHECK_REVOKE_TOKEN ever be turned off."""
     outstanding = OutstandingToken.objects.filter(
         user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
-    if except_jti:
-        outstanding = outstanding.exclude(jti=except_jti)
     # ignore_conflicts: a concurrent logout may blacklist one of them first (one-to-one key).
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding.only("pk")],

@@ -47,12 +47,6 @@ def field_errors_as_400():
         raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
 
 
-def _session_id(request) -> str | None:
-    # Bearer requests carry the login session in the access token; session-cookie ones do not.
-    token = request.auth
-    return token.get(services.SESSION_CLAIM) if hasattr(token, "get") else None
-
-
 class UserViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
 
@@ -130,9 +124,10 @@ class UserViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Change my email or password",
         description=(
-            "Send only what changes. A new `password` needs `current_password` and revokes the "
-            "refresh tokens of all other sessions. `account_type`, `is_staff`, `username` and "
-            "other fields are not editable here (400)."
+            "Send only what changes. A new `password` needs `current_password` and ends every "
+            "session, this one included: every access and refresh token issued before stops "
+            "working (401), so log in again with the new password. `account_type`, `is_staff`, "
+            "`username` and other fields are not editable here (400)."
         ),
         tags=TAGS,
         request=AccountUpdateInputSerializer,
@@ -142,9 +137,7 @@ class UserViewSet(viewsets.GenericViewSet):
         data = AccountUpdateInputSerializer(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         with field_errors_as_400():
-            user = services.user_update(
-                user=request.user, session_id=_session_id(request), **data.validated_data
-            )
+            user = services.user_update(user=request.user, **data.validated_data)
         return Response(AccountOutputSerializer(user).data)
 
     @extend_schema(

@@ -249,6 +249,10 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # Tokens carry a digest of the password hash they were issued under; a password change or
+    # reset changes it, so every access and refresh token issued before stops working at once
+    # (SPEC §7). JWTAuthentication checks it on every request, services.token_refresh on refresh.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -140,7 +140,7 @@ class TestMeUpdate:
         assert login(api_client, user.username, NEW_PASSWORD).status_code == 200
         assert login(api_client, user.username, TEST_PASSWORD).status_code == 401
 
-    def test_password_change_revokes_the_other_sessions_only(self, api_client, user):
+    def test_password_change_ends_every_session_this_one_included(self, api_client, user):
         this_session = login(api_client, user.username, TEST_PASSWORD).json()
         other_session = login(api_client, user.username, TEST_PASSWORD).json()
         client = APIClient()
@@ -151,13 +151,19 @@ class TestMeUpdate:
         )
 
         assert response.status_code == 200
-        kept = api_client.post("/login/refresh", {"refresh": this_session["refresh"]})
-        revoked = api_client.post("/login/refresh", {"refresh": other_session["refresh"]})
-        assert kept.status_code == 200
-        assert revoked.status_code == 401
-        assert revoked.json() == {
-            "detail": "Token is invalid, expired or revoked.",
-            "code": "token_not_valid",
+        assert response.json() == account_body(user)
+        for session in (this_session, other_session):
+            refreshed = api_client.post("/login/refresh", {"refresh": session["refresh"]})
+            assert refreshed.status_code == 401
+            assert refreshed.json() == {
+                "detail": "Token is invalid, expired or revoked.",
+                "code": "token_not_valid",
+            }
+        old_access = client.get("/users/me")
+        assert old_access.status_code == 401
+        assert old_access.json() == {
+            "detail": "The user's password has been changed.",
+            "code": "password_changed",
         }
 
     def test_password_needs_the_current_password(self, client_for, user):
