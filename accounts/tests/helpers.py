@@ -20,5 +20,11 @@ def account_body(user) -> dict:
     }
 
 
+def me_body(user) -> dict:
+    """The whole body of GET/PATCH /users/me for this row: the account and its pending email."""
+    body = account_body(user)
+    return {**body, "pending_email": user.pending_email or None}
+
+
 def login(client: APIClient, username: str, password: str, **extra):
     return client.post("/login", {"username": username, "password": password}, **extra)
