@@ -2,11 +2,14 @@
 mail leaves through Django's SMTP backend, is read back from the server, and its link sets a
 password that logs in. Also: EMAIL_URL configures that backend in production settings."""
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -21,14 +24,26 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 class Inbox:
-    """aiosmtpd handler keeping every envelope it accepts."""
+    """aiosmtpd handler keeping every envelope it accepts. While `hold` is set, a message that
+    arrives is left unanswered (the sender waits) until the test clears it."""
 
     def __init__(self) -> None:
         self.envelopes = []
+        self.arrived = threading.Event()
+        self.hold = threading.Event()
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        self.arrived.set()
+        while self.hold.is_set():
+            await asyncio.sleep(0.01)
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int) -> list:
+        deadline = time.monotonic() + 10
+        while len(self.envelopes) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.envelopes
 
 
 def _free_port() -> int:
@@ -41,7 +56,10 @@ def _free_port() -> int:
 def smtp_server(settings):
     """A real SMTP server on a local port, and Django's SMTP backend pointed at it."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    # server_hostname: otherwise each connection looks up the machine's FQDN (slow without DNS).
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=_free_port(), server_hostname="localhost"
+    )
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
@@ -49,7 +67,10 @@ def smtp_server(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.DEFAULT_FROM_EMAIL = "Learning Platform <noreply@example.com>"
     settings.FRONTEND_URL = FRONTEND_URL
+    # The production path: the background sender, after the response.
+    settings.ACCOUNT_EMAIL_IN_BACKGROUND = True
     yield inbox
+    inbox.hold.clear()
     controller.stop()
 
 
@@ -64,7 +85,7 @@ def test_reset_by_mail_through_a_real_smtp_server(
         requested = api_client.post("/password-reset", {"email": "ada@example.com"})
 
     assert requested.status_code == 202
-    [envelope] = smtp_server.envelopes
+    [envelope] = smtp_server.wait_for(1)
     assert envelope.mail_from == "noreply@example.com"
     assert envelope.rcpt_tos == ["ada@example.com"]
     message = message_from_bytes(envelope.original_content, policy=policy.default)
@@ -85,6 +106,25 @@ def test_reset_by_mail_through_a_real_smtp_server(
     assert login(api_client, user.username, TEST_PASSWORD).status_code == 401
     old_refresh = api_client.post("/login/refresh", {"refresh": old_session["refresh"]})
     assert old_refresh.status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_answer_does_not_wait_for_the_mail_server(
+    smtp_server, api_client, django_capture_on_commit_callbacks
+):
+    UserFactory(email="ada@example.com")
+    smtp_server.hold.set()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post("/password-reset", {"email": "ada@example.com"})
+
+    # Answered while the server still holds the message unanswered.
+    assert response.status_code == 202
+    assert smtp_server.arrived.wait(10)
+    assert smtp_server.envelopes == []
+    smtp_server.hold.clear()
+    [envelope] = smtp_server.wait_for(1)
+    assert envelope.rcpt_tos == ["ada@example.com"]
 
 
 def _settings_under(env: dict[str, str]) -> dict:
@@ -133,9 +173,3 @@ def test_email_url_configures_smtp_for_production():
         "DEFAULT_FROM_EMAIL": "Learning Platform <noreply@example.com>",
         "FRONTEND_URL": "https://app.example.com",
     }
-
-
-def test_without_email_url_mail_is_printed_by_the_console_backend():
-    loaded = _settings_under({})
-
-    assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
