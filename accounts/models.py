@@ -29,6 +29,10 @@ class User(AbstractUser):
     """
 
     email = models.EmailField("email address", max_length=254)
+    # An address the user asked to switch to, in force only once its owner follows the link sent
+    # there (services.email_change_confirm). One at a time: a newer request replaces it, which
+    # also voids the links sent for the older one. Not unique: nobody owns it yet.
+    pending_email = models.EmailField(max_length=254, blank=True, default="")
     account_type = models.CharField(
         max_length=10, choices=AccountType.choices, default=AccountType.FREE
     )

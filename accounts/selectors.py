@@ -33,3 +33,9 @@ def email_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
     if exclude_user_id is not None:
         users = users.exclude(pk=exclude_user_id)
     return users.exists()
+
+
+def user_by_email(*, email: str) -> User | None:
+    """The account using this email, compared as its unique key compares (case-insensitively,
+    and with the collation's accent folding on MariaDB), or None."""
+    return User.objects.filter(email_lower=Lower(Value(email))).first()

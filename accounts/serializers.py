@@ -49,7 +49,15 @@ class AccountUpdateInputSerializer(serializers.Serializer):
     """PATCH /users/me. Only these fields; anything else (account_type, is_staff, username...)
     is refused with a field error rather than silently ignored."""
 
-    email = serializers.EmailField(max_length=254, required=False)
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        help_text=(
+            "A new address. It is not applied at once: a confirmation link is mailed to it "
+            "(`POST /users/me/email/confirm`), and it shows as `pending_email` until then. "
+            "Sending the current address withdraws a pending change."
+        ),
+    )
     password = _password_field(required=False, help_text="The new password.")
     current_password = _password_field(required=False, help_text="Required with `password`.")
 
@@ -102,3 +110,37 @@ class TokenRefreshOutputSerializer(serializers.Serializer):
 
 class LogoutInputSerializer(serializers.Serializer):
     refresh = serializers.CharField(help_text="The refresh token to revoke.")
+
+
+class AccountMeOutputSerializer(AccountOutputSerializer):
+    """The own account (GET/PATCH /users/me): with the address waiting for confirmation."""
+
+    pending_email = serializers.EmailField(
+        allow_null=True,
+        help_text="The new address a confirmation link was sent to; null when none is pending.",
+    )
+
+    def to_representation(self, instance) -> dict:
+        data = super().to_representation(instance)
+        data["pending_email"] = data["pending_email"] or None
+        return data
+
+
+class PasswordResetRequestInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetRequestOutputSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text="The `uid` of the reset link.")
+    token = serializers.CharField(max_length=128, help_text="The `token` of the reset link.")
+    new_password = _password_field(help_text="Checked by Django's password validators.")
+
+
+class EmailChangeConfirmInputSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        max_length=1024, help_text="The `token` of the confirmation link."
+    )

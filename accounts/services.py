@@ -1,9 +1,10 @@
 """Writes of the accounts app: sign-up, profile changes, and the token session lifecycle.
 
 Tokens are simplejwt's, with its blacklist app: every refresh token issued at login is recorded
-as outstanding, and revoking one means blacklisting it. Each login is a "session": its refresh
-token's id is copied into a `sid` claim, which simplejwt carries over into every access token
-derived from it, so a request knows which session it belongs to (see `user_update`).
+as outstanding, and revoking one (logout) means blacklisting it. With SIMPLE_JWT's
+CHECK_REVOKE_TOKEN every token also carries a digest of the password hash it was issued under,
+so a password change or reset ends every session at once: access tokens fail in
+JWTAuthentication.get_user, refresh tokens in `token_refresh`.
 
 Errors a client must tell apart are raised as domain errors. Field-level problems (duplicate
 username, weak password) are raised as Django `ValidationError`s keyed by field, the same way model
@@ -11,24 +12,28 @@ validation reports them; the API layer turns them into DRF's `{field: [messages]
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import update_last_login
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts import selectors
+from accounts import emails, selectors
 from accounts.models import AccountType, User
-from platform_project.errors import DomainError
-
-# Claim naming the login session (the refresh token's jti) in refresh and derived access tokens.
-SESSION_CLAIM = "sid"
+from platform_project.errors import Conflict, DomainError
 
 DUPLICATE_USERNAME = "A user with that username already exists."
 DUPLICATE_EMAIL = "A user with that email already exists."
@@ -49,6 +54,23 @@ class InvalidCredentials(Unauthorized):
 class InvalidRefreshToken(Unauthorized):
     default_code = "token_not_valid"
     default_message = "Token is invalid, expired or revoked."
+
+
+class InvalidPasswordResetLink(DomainError):
+    # One answer for an unknown uid, a wrong, used or expired token and an inactive account.
+    default_code = "invalid_token"
+    default_message = "The password reset link is invalid or has expired."
+
+
+class InvalidEmailChangeLink(DomainError):
+    default_code = "invalid_token"
+    default_message = "The e-mail confirmation link is invalid or has expired."
+
+
+class EmailTaken(Conflict):
+    # The address was free when the change was asked for, and taken before it was confirmed.
+    default_code = "email_taken"
+    default_message = DUPLICATE_EMAIL
 
 
 @dataclass(frozen=True)
@@ -95,23 +117,35 @@ def user_update(
     email: str | None = None,
     password: str | None = None,
     current_password: str | None = None,
-    session_id: str | None = None,
 ) -> User:
-    """Change a user's own email and/or password.
+    """Change a user's own password, and/or ask for a new email.
 
-    A new password needs the current one and passes the validators. Changing it revokes every
-    other outstanding refresh token of the user (all sessions except `session_id`, the one making
-    the change), so a leaked refresh token dies with the old password. Access tokens already
-    handed out stay valid until they expire (minutes). The user row is locked so two concurrent
-    changes cannot both check the same old password.
+    A new email is not applied here: it becomes the pending one, free at this moment
+    (case-insensitively), and a confirmation link is mailed to it after commit
+    (`email_change_confirm` applies it). Asking again replaces the pending address and voids the
+    older links; asking for the address in force withdraws a pending change.
+
+    A new password needs the current one and passes the validators. Changing it ends every
+    session of the user, the one making the change included (SPEC §7: every token issued before
+    stops working): the tokens' password digest no longer matches, and the outstanding refresh
+    tokens are blacklisted too. The client logs in again with the new password. The user row is
+    locked so two concurrent changes cannot both check the same old password.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     update_fields = []
+    confirm_email = False
     if email is not None:
         email = User.objects.normalize_email(email)
-        if email != user.email:
-            user.email = email
-            update_fields.append("email")
+        if email == user.email:
+            if user.pending_email:
+                user.pending_email = ""
+                update_fields.append("pending_email")
+        else:
+            if selectors.email_taken(email=email, exclude_user_id=user.pk):
+                raise ValidationError({"email": [ValidationError(DUPLICATE_EMAIL, code="unique")]})
+            user.pending_email = email
+            update_fields.append("pending_email")
+            confirm_email = True
     if password is not None:
         if not current_password:
             raise ValidationError(
@@ -130,24 +164,19 @@ def user_update(
         update_fields.append("password")
     if not update_fields:
         return user
-    try:
-        with transaction.atomic():
-            user.save(update_fields=update_fields)
-    except IntegrityError:
-        duplicate = _duplicate_error(email=user.email, exclude_user_id=user.pk)
-        if duplicate is None:
-            raise
-        raise duplicate from None
+    user.save(update_fields=update_fields)
     if "password" in update_fields:
-        _revoke_refresh_tokens(user=user, except_jti=session_id)
+        _revoke_refresh_tokens(user=user)
+    if confirm_email:
+        _send_email_change_link(user=user)
     return user
 
 
-def _validate_password(password: str, user: User) -> None:
+def _validate_password(password: str, user: User, *, field: str = "password") -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.error_list}) from None
+        raise ValidationError({field: exc.error_list}) from None
 
 
 def _duplicate_error(
@@ -169,6 +198,124 @@ def _duplicate_error(
     return ValidationError(errors) if errors else None
 
 
+# --- Account recovery by e-mail (SPEC §9) ---------------------------------------------------
+# Salt of the signed e-mail change tokens: a token signed for any other purpose never passes.
+EMAIL_CHANGE_SALT = "accounts.email_change"
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Mail a password reset link to the account using `email`, if it may have one.
+
+    Only an active account with a usable password gets one (as Django's PasswordResetForm
+    decides); for anything else nothing happens, and nothing is raised: the caller answers the
+    same either way, so the answer does not tell whether an account exists. The link carries
+    the user's id and a token from Django's `default_token_generator`: it expires after
+    PASSWORD_RESET_TIMEOUT and works once, because it is a digest of the password hash (and
+    last login and email), which the reset itself changes. The mail goes out after commit.
+    """
+    user = selectors.user_by_email(email=User.objects.normalize_email(email))
+    if user is None or not user.is_active or not user.has_usable_password():
+        return
+    query = urlencode(
+        {
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        }
+    )
+    emails.send_after_commit(
+        kind="password_reset",
+        user=user,
+        to=user.email,
+        context={
+            "link": emails.frontend_link(f"/password-reset/confirm?{query}"),
+            "valid_for": emails.valid_for(settings.PASSWORD_RESET_TIMEOUT),
+        },
+    )
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password with a reset link's uid and token.
+
+    An unknown uid, an inactive account and a wrong, expired or used token all raise the same
+    InvalidPasswordResetLink. The new password passes the validators (errors under
+    `new_password`). The user row is locked while the token is checked, so of two concurrent
+    confirmations with one token only the first succeeds (the second sees the new hash). Every
+    access and refresh token issued before stops working, as after a password change.
+    """
+    user_id = _user_id_from_uid(uid)
+    user = (
+        User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user_id is not None
+        else None
+    )
+    if user is None or not default_token_generator.check_token(user, token):
+        raise InvalidPasswordResetLink()
+    _validate_password(new_password, user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _revoke_refresh_tokens(user=user)
+    return user
+
+
+def _user_id_from_uid(uid: str) -> int | None:
+    try:
+        # An id beyond the column's range finds no row: Django answers such lookups empty.
+        return int(urlsafe_base64_decode(uid).decode())
+    except ValueError:  # not base64, not UTF-8 (UnicodeDecodeError), not a number
+        return None
+
+
+def _send_email_change_link(*, user: User) -> None:
+    token = signing.dumps({"user_id": user.pk, "email": user.pending_email}, salt=EMAIL_CHANGE_SALT)
+    emails.send_after_commit(
+        kind="email_change",
+        user=user,
+        to=user.pending_email,
+        context={
+            "new_email": user.pending_email,
+            "link": emails.frontend_link(f"/email/confirm?{urlencode({'token': token})}"),
+            "valid_for": emails.valid_for(settings.EMAIL_CHANGE_TIMEOUT),
+        },
+    )
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str) -> User:
+    """Apply a pending email with the token mailed to it. Holding the token is the credential
+    (whoever reads that mailbox may confirm it; no login needed).
+
+    The token is signed (Django's `signing`, its own salt), expires after EMAIL_CHANGE_TIMEOUT
+    and names the user and the address. It is honoured only while that address is still the
+    user's pending one, which makes it single use (confirming clears it) and voids older links
+    when a newer change was asked for. The address must still be free: the unique key on the
+    lower-cased email decides at this moment (EmailTaken, 409). The user row is locked.
+    """
+    try:
+        payload = signing.loads(
+            token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_TIMEOUT
+        )
+    except signing.BadSignature:  # SignatureExpired included
+        raise InvalidEmailChangeLink() from None
+    user_id = payload.get("user_id") if isinstance(payload, dict) else None
+    email = payload.get("email") if isinstance(payload, dict) else None
+    if not isinstance(user_id, int) or not isinstance(email, str):
+        raise InvalidEmailChangeLink()
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or not user.pending_email or user.pending_email != email:
+        raise InvalidEmailChangeLink()
+    user.email, user.pending_email = email, ""
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "pending_email"])
+    except IntegrityError:
+        if not selectors.email_taken(email=email, exclude_user_id=user.pk):
+            raise
+        raise EmailTaken() from None
+    return user
+
+
 # --- Token sessions --------------------------------------------------------------------------
 @transaction.atomic
 def auth_login(*, username: str, password: str) -> LoginResult:
@@ -184,18 +331,29 @@ def auth_login(*, username: str, password: str) -> LoginResult:
         raise InvalidCredentials()
     update_last_login(None, user)
     refresh = RefreshToken.for_user(user)
-    refresh[SESSION_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
     return LoginResult(user=user, access=str(refresh.access_token), refresh=str(refresh))
 
 
 def token_refresh(*, refresh: str) -> str:
-    """A new access token for a valid, unrevoked refresh token of an active user. Read-only."""
+    """A new access token for a valid, unrevoked refresh token of an active user. Read-only.
+
+    simplejwt's own refresh serializer does not compare the password digest (CHECK_REVOKE_TOKEN
+    is checked only when authenticating a request), so it is compared here: a refresh token
+    issued before a password change or reset is refused like a blacklisted one.
+    """
     token = _verified_refresh_token(refresh)
     try:
         user_id = int(token.payload.get(jwt_settings.USER_ID_CLAIM))
     except (TypeError, ValueError):
         raise InvalidRefreshToken() from None
-    if not User.objects.filter(pk=user_id, is_active=True).exists():
+    password = (
+        User.objects.filter(pk=user_id, is_active=True).values_list("password", flat=True).first()
+    )
+    if password is None:
+        raise InvalidRefreshToken()
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.payload.get(
+        jwt_settings.REVOKE_TOKEN_CLAIM
+    ) != get_md5_hash_password(password):
         raise InvalidRefreshToken()
     return str(token.access_token)
 
@@ -218,12 +376,13 @@ def _verified_refresh_token(raw: str) -> RefreshToken:
         raise InvalidRefreshToken() from None
 
 
-def _revoke_refresh_tokens(*, user: User, except_jti: str | None) -> None:
+def _revoke_refresh_tokens(*, user: User) -> None:
+    """Blacklist every open refresh token of the user. The password digest already refuses
+    them; blacklisting as well shows the ended sessions in the admin's token lists and keeps them
+    refused should CHECK_REVOKE_TOKEN ever be turned off."""
     outstanding = OutstandingToken.objects.filter(
         user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
-    if except_jti:
-        outstanding = outstanding.exclude(jti=except_jti)
     # ignore_conflicts: a concurrent logout may blacklist one of them first (one-to-one key).
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding.only("pk")],

@@ -8,9 +8,12 @@ request, so a settings override takes effect without a re-import.
 
 import hashlib
 import ipaddress
+import unicodedata
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from accounts import selectors
 
 
 class _LiveRateThrottle(SimpleRateThrottle):
@@ -81,3 +84,61 @@ class LoginUsernameThrottle(_LiveRateThrottle):
         # Hashed: cache keys must be short and safe for any backend, whatever was typed.
         ident = hashlib.sha256(username.strip().lower().encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+# --- Account e-mails (password reset, e-mail change; SPEC §9) ---------------------------------
+def _email_in(request) -> str | None:
+    email = request.data.get("email") if isinstance(request.data, dict) else None
+    # Longer than any valid address: validation refuses it, the other throttles still count.
+    if not isinstance(email, str) or not email.strip() or len(email) > 254:
+        return None
+    return email.strip()
+
+
+class EmailAddressThrottle(_LiveRateThrottle):
+    """Every request that may mail an address counts against that address, from whichever client
+    or account: a password reset for it, or an e-mail change to it. Bounds the mail one inbox can
+    be sent, and is counted whether or not an account uses the address (no enumeration).
+
+    Keyed on the account using the address when there is one, found as the unique key compares
+    addresses (on MariaDB that folds case and accents), so no other spelling of a known address
+    gets a fresh bucket; otherwise on the address folded the way Python can (NFKC, casefold).
+    """
+
+    scope = "email_address"
+
+    def get_cache_key(self, request, view) -> str | None:
+        email = _email_in(request)
+        if email is None:
+            return None
+        user = selectors.user_by_email(email=email)
+        if user is not None:
+            ident = f"user-{user.pk}"
+        else:
+            folded = unicodedata.normalize("NFKC", email).casefold()
+            ident = hashlib.sha256(folded.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PasswordResetIPThrottle(_ClientAddressThrottle):
+    """Every password reset request from one client address counts, whatever address it names."""
+
+    scope = "password_reset_ip"
+
+
+class EmailChangeUserThrottle(_LiveRateThrottle):
+    """Every e-mail change request (PATCH /users/me with `email`) of one account counts; password
+    changes without `email` are not limited by it."""
+
+    scope = "email_change_user"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not request.user.is_authenticated or _email_in(request) is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class TokenConfirmIPThrottle(_ClientAddressThrottle):
+    """Every confirmation (password reset, e-mail change) from one client address counts."""
+
+    scope = "token_confirm_ip"

@@ -13,17 +13,31 @@ from rest_framework.response import Response
 from accounts import selectors, services
 from accounts.permissions import IsSelfOrStaff
 from accounts.serializers import (
+    AccountMeOutputSerializer,
     AccountOutputSerializer,
     AccountSignupInputSerializer,
     AccountUpdateInputSerializer,
+    EmailChangeConfirmInputSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     LogoutInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetRequestInputSerializer,
+    PasswordResetRequestOutputSerializer,
     TokenRefreshInputSerializer,
     TokenRefreshOutputSerializer,
 )
-from accounts.throttles import LoginIPThrottle, LoginUsernameThrottle, SignupIPThrottle
+from accounts.throttles import (
+    EmailAddressThrottle,
+    EmailChangeUserThrottle,
+    LoginIPThrottle,
+    LoginUsernameThrottle,
+    PasswordResetIPThrottle,
+    SignupIPThrottle,
+    TokenConfirmIPThrottle,
+)
 from platform_project.schema import (
+    BAD_REQUEST_SCHEMA,
     FORBIDDEN,
     NOT_FOUND,
     THROTTLED,
@@ -47,12 +61,6 @@ def field_errors_as_400():
         raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
 
 
-def _session_id(request) -> str | None:
-    # Bearer requests carry the login session in the access token; session-cookie ones do not.
-    token = request.auth
-    return token.get(services.SESSION_CLAIM) if hasattr(token, "get") else None
-
-
 class UserViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
 
@@ -66,6 +74,9 @@ class UserViewSet(viewsets.GenericViewSet):
     def get_throttles(self):
         if self.action == "create":
             return [SignupIPThrottle()]
+        if self.action == "update_me":
+            # Count only requests with an `email` (they mail a confirmation link).
+            return [EmailChangeUserThrottle(), EmailAddressThrottle()]
         return super().get_throttles()
 
     @extend_schema(
@@ -122,30 +133,37 @@ class UserViewSet(viewsets.GenericViewSet):
         summary="My account",
         tags=TAGS,
         request=None,
-        responses={200: AccountOutputSerializer, 401: UNAUTHENTICATED},
+        responses={200: AccountMeOutputSerializer, 401: UNAUTHENTICATED},
     )
     def me(self, request):
-        return Response(AccountOutputSerializer(request.user).data)
+        return Response(AccountMeOutputSerializer(request.user).data)
 
     @extend_schema(
         summary="Change my email or password",
         description=(
-            "Send only what changes. A new `password` needs `current_password` and revokes the "
-            "refresh tokens of all other sessions. `account_type`, `is_staff`, `username` and "
-            "other fields are not editable here (400)."
+            "Send only what changes. A new `password` needs `current_password` and ends every "
+            "session, this one included: every access and refresh token issued before stops "
+            "working (401), so log in again with the new password. A new `email` takes effect "
+            "only once confirmed: a link is mailed to it and the address shows as "
+            "`pending_email` until `POST /users/me/email/confirm`; requests with `email` are "
+            "throttled per account and per address (429). `account_type`, `is_staff`, "
+            "`username` and other fields are not editable here (400)."
         ),
         tags=TAGS,
         request=AccountUpdateInputSerializer,
-        responses={200: AccountOutputSerializer, 400: VALIDATION_ERROR, 401: UNAUTHENTICATED},
+        responses={
+            200: AccountMeOutputSerializer,
+            400: VALIDATION_ERROR,
+            401: UNAUTHENTICATED,
+            429: THROTTLED,
+        },
     )
     def update_me(self, request):
         data = AccountUpdateInputSerializer(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         with field_errors_as_400():
-            user = services.user_update(
-                user=request.user, session_id=_session_id(request), **data.validated_data
-            )
-        return Response(AccountOutputSerializer(user).data)
+            user = services.user_update(user=request.user, **data.validated_data)
+        return Response(AccountMeOutputSerializer(user).data)
 
     @extend_schema(
         summary="A user's account",
@@ -260,4 +278,128 @@ class AuthViewSet(viewsets.GenericViewSet):
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.token_revoke(refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+PASSWORD_RESET_REQUESTED = (
+    "If an active account uses this address, a link to reset its password has been sent to it."
+)
+INVALID_PASSWORD_RESET_LINK = error(
+    services.InvalidPasswordResetLink.default_message, "invalid_token"
+)
+INVALID_EMAIL_CHANGE_LINK = error(services.InvalidEmailChangeLink.default_message, "invalid_token")
+EMAIL_TAKEN = error(services.EmailTaken.default_message, "email_taken")
+
+
+class AccountRecoveryViewSet(viewsets.GenericViewSet):
+    """Password reset and e-mail change confirmation (SPEC §9). The credential is the address's
+    mailbox (the token mailed there), so no request authentication runs: a stale or revoked
+    `Authorization` header must not stop a user from recovering their account."""
+
+    authentication_classes = ()
+    permission_classes = [AllowAny]
+
+    def get_throttles(self):
+        if self.action == "password_reset":
+            return [PasswordResetIPThrottle(), EmailAddressThrottle()]
+        return [TokenConfirmIPThrottle()]
+
+    @extend_schema(
+        operation_id="password_reset",
+        summary="Ask for a password reset link",
+        description=(
+            "Always 202 with the same body, whether or not an account uses the address: the "
+            "answer does not tell. An active account gets an e-mail with a single-use link that "
+            "expires (`PASSWORD_RESET_TIMEOUT`, 1 hour by default): "
+            "`{FRONTEND_URL}/password-reset/confirm?uid=...&token=...`. Throttled per address "
+            "and per client address: 429 with `Retry-After`."
+        ),
+        tags=TAGS,
+        auth=[],
+        request=PasswordResetRequestInputSerializer,
+        responses={
+            202: PasswordResetRequestOutputSerializer,
+            400: VALIDATION_ERROR,
+            429: THROTTLED,
+        },
+        examples=[
+            OpenApiExample("Requested", value={"email": "ada@example.com"}, request_only=True),
+            OpenApiExample(
+                "Accepted",
+                value={"detail": PASSWORD_RESET_REQUESTED},
+                response_only=True,
+                status_codes=["202"],
+            ),
+        ],
+    )
+    def password_reset(self, request):
+        data = PasswordResetRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        return Response(
+            PasswordResetRequestOutputSerializer({"detail": PASSWORD_RESET_REQUESTED}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        operation_id="password_reset_confirm",
+        summary="Set a new password with a reset link",
+        description=(
+            "Takes the `uid` and `token` of the link and the new password, which must pass "
+            "Django's password validators (errors under `new_password`). The link then stops "
+            "working, and so does every access and refresh token issued before: log in with "
+            "the new password. Throttled per client address."
+        ),
+        tags=TAGS,
+        auth=[],
+        request=PasswordResetConfirmInputSerializer,
+        responses={
+            204: OpenApiResponse(description="Password set."),
+            400: OpenApiResponse(
+                BAD_REQUEST_SCHEMA,
+                description=(
+                    "Field errors, or `invalid_token`: the link is wrong, used or expired."
+                ),
+                examples=INVALID_PASSWORD_RESET_LINK.examples,
+            ),
+            429: THROTTLED,
+        },
+    )
+    def password_reset_confirm(self, request):
+        data = PasswordResetConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with field_errors_as_400():
+            services.password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="email_change_confirm",
+        summary="Confirm a new e-mail address",
+        description=(
+            "Takes the `token` of the link mailed to the new address (no login needed). The "
+            "address then replaces the account's one, if it is still free (409 `email_taken` "
+            "otherwise). The link works once, and only for the latest address asked for. "
+            "Throttled per client address."
+        ),
+        tags=TAGS,
+        auth=[],
+        request=EmailChangeConfirmInputSerializer,
+        responses={
+            204: OpenApiResponse(description="The new address is in force."),
+            400: OpenApiResponse(
+                BAD_REQUEST_SCHEMA,
+                description=(
+                    "Field errors, or `invalid_token`: the link is wrong, used, replaced by a "
+                    "newer one or expired."
+                ),
+                examples=INVALID_EMAIL_CHANGE_LINK.examples,
+            ),
+            409: EMAIL_TAKEN,
+            429: THROTTLED,
+        },
+    )
+    def email_confirm(self, request):
+        data = EmailChangeConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.email_change_confirm(token=data.validated_data["token"])
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -207,6 +207,32 @@ if CORS_ALLOWED_ORIGINS:
     CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"]
     CORS_PREFLIGHT_MAX_AGE = 3600
 
+# --- E-mail (password reset, e-mail change confirmation) ------------------------------------
+# Django's e-mail API. EMAIL_URL picks the backend: smtp://user:pass@host:25, smtp+tls://...:587
+# (STARTTLS), smtp+ssl://...:465 in production; consolemail:// (the default: messages are printed
+# by the server process) for the demo.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Learning Platform <noreply@localhost>")
+# Seconds one SMTP conversation may take.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Account mail is sent by a background thread after the response (accounts.emails), so how long
+# the mail server takes never shows in a password reset's answer. The tests send in the request.
+ACCOUNT_EMAIL_IN_BACKGROUND = True
+# Links in e-mails point at the front end (never at the request's Host header, which a client
+# picks): {FRONTEND_URL}/password-reset/confirm?uid=...&token=... and
+# {FRONTEND_URL}/email/confirm?token=...; the front end posts them back to the API.
+FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+# Seconds a password reset link (Django's token generator) and an e-mail change link stay valid.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+EMAIL_CHANGE_TIMEOUT = env.int("EMAIL_CHANGE_TIMEOUT", default=24 * 60 * 60)
+
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -234,6 +260,12 @@ REST_FRAMEWORK = {
         "signup_ip": env("THROTTLE_SIGNUP_IP", default="100/hour"),
         "message_post": env("THROTTLE_MESSAGE_POST", default="60/min"),
         "direct_open": env("THROTTLE_DIRECT_OPEN", default="30/hour"),
+        # Account e-mails: requests that may send one, per recipient account or address and per
+        # client; the token confirmations per client.
+        "email_address": env("THROTTLE_EMAIL_ADDRESS", default="5/hour"),
+        "password_reset_ip": env("THROTTLE_PASSWORD_RESET_IP", default="20/hour"),
+        "email_change_user": env("THROTTLE_EMAIL_CHANGE_USER", default="10/hour"),
+        "token_confirm_ip": env("THROTTLE_TOKEN_CONFIRM_IP", default="30/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # How many reverse proxies append to X-Forwarded-For. Unset: the throttles use the socket
@@ -250,6 +282,10 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # Tokens carry a digest of the password hash they were issued under; a password change or
+    # reset changes it, so every access and refresh token issued before stops working at once
+    # (SPEC §7). JWTAuthentication checks it on every request, services.token_refresh on refresh.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {

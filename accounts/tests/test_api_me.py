@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AccountType
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
-from accounts.tests.helpers import account_body, iso, login
+from accounts.tests.helpers import account_body, login, me_body
 from conftest import NEW_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +26,13 @@ class TestMe:
         response = client_for(user).get("/users/me")
 
         assert response.status_code == 200
-        assert response.json() == account_body(user)
+        assert response.json() == me_body(user)
 
     def test_get_with_trailing_slash(self, client_for, user):
         response = client_for(user).get("/users/me/")
 
         assert response.status_code == 200
-        assert response.json() == account_body(user)
+        assert response.json() == me_body(user)
 
     def test_no_token(self, api_client):
         response = api_client.get("/users/me")
@@ -64,7 +64,7 @@ class TestMe:
         write = client.patch("/users/me", {"email": "new@example.com"})
 
         assert read.status_code == 200
-        assert read.json() == account_body(user)
+        assert read.json() == me_body(user)
         assert write.status_code == 403
         assert write.json() == {
             "detail": "CSRF Failed: CSRF cookie not set.",
@@ -84,28 +84,32 @@ class TestMe:
 
 
 class TestMeUpdate:
-    def test_change_email(self, client_for, user):
-        response = client_for(user).patch("/users/me", {"email": "Renamed@Example.COM"})
+    def test_a_new_email_waits_for_confirmation(
+        self, client_for, user, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        old_email = user.email
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(user).patch("/users/me", {"email": "Renamed@Example.COM"})
 
         assert response.status_code == 200
         user.refresh_from_db()
-        assert user.email == "Renamed@example.com"
-        assert response.json() == {
-            "user_id": user.pk,
-            "username": user.username,
-            "email": "Renamed@example.com",
-            "account_type": "free",
-            "date_joined": iso(user.date_joined),
-        }
+        assert (user.email, user.pending_email) == (old_email, "Renamed@example.com")
+        assert response.json() == {**account_body(user), "pending_email": "Renamed@example.com"}
+        assert [message.to for message in mailoutbox] == [["Renamed@example.com"]]
 
-    def test_own_email_in_another_case_is_not_a_duplicate(self, client_for):
+    def test_own_email_in_another_case_is_not_a_duplicate(
+        self, client_for, mailoutbox, django_capture_on_commit_callbacks
+    ):
         user = UserFactory(email="ada@example.com")
 
-        response = client_for(user).patch("/users/me", {"email": "ADA@example.com"})
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(user).patch("/users/me", {"email": "ADA@example.com"})
 
         assert response.status_code == 200
-        assert response.json() == account_body(user)
-        assert user.email == "ADA@example.com"
+        assert response.json() == {**account_body(user), "pending_email": "ADA@example.com"}
+        assert user.email == "ada@example.com"
+        assert [message.to for message in mailoutbox] == [["ADA@example.com"]]
 
     def test_email_taken_by_another_user_case_insensitively(self, client_for, user):
         UserFactory(email="taken@example.com")
@@ -127,7 +131,7 @@ class TestMeUpdate:
         response = client_for(user).patch("/users/me", {})
 
         assert response.status_code == 200
-        assert response.json() == before
+        assert response.json() == {**before, "pending_email": None}
         assert account_body(user) == before
 
     def test_change_password(self, api_client, client_for, user):
@@ -136,11 +140,11 @@ class TestMeUpdate:
         )
 
         assert response.status_code == 200
-        assert response.json() == account_body(user)
+        assert response.json() == me_body(user)
         assert login(api_client, user.username, NEW_PASSWORD).status_code == 200
         assert login(api_client, user.username, TEST_PASSWORD).status_code == 401
 
-    def test_password_change_revokes_the_other_sessions_only(self, api_client, user):
+    def test_password_change_ends_every_session_this_one_included(self, api_client, user):
         this_session = login(api_client, user.username, TEST_PASSWORD).json()
         other_session = login(api_client, user.username, TEST_PASSWORD).json()
         client = APIClient()
@@ -151,13 +155,19 @@ class TestMeUpdate:
         )
 
         assert response.status_code == 200
-        kept = api_client.post("/login/refresh", {"refresh": this_session["refresh"]})
-        revoked = api_client.post("/login/refresh", {"refresh": other_session["refresh"]})
-        assert kept.status_code == 200
-        assert revoked.status_code == 401
-        assert revoked.json() == {
-            "detail": "Token is invalid, expired or revoked.",
-            "code": "token_not_valid",
+        assert response.json() == me_body(user)
+        for session in (this_session, other_session):
+            refreshed = api_client.post("/login/refresh", {"refresh": session["refresh"]})
+            assert refreshed.status_code == 401
+            assert refreshed.json() == {
+                "detail": "Token is invalid, expired or revoked.",
+                "code": "token_not_valid",
+            }
+        old_access = client.get("/users/me")
+        assert old_access.status_code == 401
+        assert old_access.json() == {
+            "detail": "The user's password has been changed.",
+            "code": "password_changed",
         }
 
     def test_password_needs_the_current_password(self, client_for, user):

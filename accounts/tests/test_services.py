@@ -1,10 +1,15 @@
 """accounts.services: invariants that hold without the API's serializers in front."""
 
 import threading
+from functools import partial
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -78,32 +83,18 @@ class TestUserUpdate:
 
         assert messages(exc_info) == {"email": ["A user with that email already exists."]}
 
-    def test_password_change_revokes_every_other_session(self):
-        user = UserFactory()
-        current, other = RefreshToken.for_user(user), RefreshToken.for_user(user)
-        someone_else = RefreshToken.for_user(UserFactory())
-
-        services.user_update(
-            user=user,
-            password=NEW_PASSWORD,
-            current_password=TEST_PASSWORD,
-            session_id=current["jti"],
-        )
-
-        revoked = set(BlacklistedToken.objects.values_list("token__jti", flat=True))
-        assert revoked == {other["jti"]}
-        assert someone_else["jti"] not in revoked
-        user.refresh_from_db()
-        assert user.check_password(NEW_PASSWORD)
-
-    def test_password_change_without_a_session_revokes_all(self):
+    def test_password_change_revokes_every_session_of_the_user(self):
         user = UserFactory()
         tokens = [RefreshToken.for_user(user) for _ in range(2)]
+        someone_else = RefreshToken.for_user(UserFactory())
 
         services.user_update(user=user, password=NEW_PASSWORD, current_password=TEST_PASSWORD)
 
         revoked = set(BlacklistedToken.objects.values_list("token__jti", flat=True))
         assert revoked == {token["jti"] for token in tokens}
+        assert someone_else["jti"] not in revoked
+        user.refresh_from_db()
+        assert user.check_password(NEW_PASSWORD)
 
     def test_already_revoked_tokens_are_left_alone(self):
         user = UserFactory()
@@ -134,7 +125,6 @@ class TestTokens:
 
         refresh = RefreshToken(result.refresh)
         assert result.user == user
-        assert refresh["sid"] == refresh["jti"]
         assert OutstandingToken.objects.get().jti == refresh["jti"]
 
     def test_login_refuses_unknown_user_and_wrong_password_alike(self):
@@ -197,3 +187,85 @@ def test_concurrent_signups_with_the_same_username_make_one_account():
         ["created", {"username": ["A user with that username already exists."]}], key=str
     )
     assert User.objects.filter(username_lower="racer").count() == 1
+
+
+# --- Account recovery (SPEC §9) ---------------------------------------------------------------
+@pytest.mark.django_db
+def test_a_reset_request_in_a_rolled_back_transaction_mails_nothing(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    UserFactory(email="ada@example.com")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.password_reset_request(email="ada@example.com")
+        raise RuntimeError("the request failed after the service")
+
+    assert callbacks == []
+    assert mailoutbox == []
+
+
+def _race(*calls) -> list:
+    """Run the calls at the same moment in their own threads (and connections); their outcomes:
+    the return value, or the exception raised."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(index: int, call) -> None:
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as exc:  # the outcome under test
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_one_reset_link_used_twice_at_once_sets_one_password():
+    user = UserFactory()
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+
+    outcomes = _race(
+        *(
+            partial(services.password_reset_confirm, uid=uid, token=token, new_password=password)
+            for password in (NEW_PASSWORD, SIGNUP_PASSWORD)
+        )
+    )
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == [
+        "InvalidPasswordResetLink",
+        "User",
+    ]
+    [winner] = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, User)]
+    user.refresh_from_db()
+    assert user.check_password((NEW_PASSWORD, SIGNUP_PASSWORD)[winner])
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_two_accounts_confirming_one_address_at_once_get_it_once():
+    users = [UserFactory(pending_email=email) for email in ("same@example.com", "SAME@example.com")]
+    tokens = [
+        signing.dumps(
+            {"user_id": user.pk, "email": user.pending_email}, salt=services.EMAIL_CHANGE_SALT
+        )
+        for user in users
+    ]
+
+    outcomes = _race(*(partial(services.email_change_confirm, token=token) for token in tokens))
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["EmailTaken", "User"]
+    assert User.objects.filter(email_lower="same@example.com").count() == 1
