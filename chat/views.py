@@ -187,7 +187,7 @@ class ChannelMessageViewSet(GenericViewSet):
         examples=[MESSAGE_PAGE_EXAMPLE],
         responses={
             200: MessageOutputSerializer(many=True),
-            400: error("Invalid cursor.", "invalid_cursor"),
+            400: VALIDATION_ERROR,  # a bad `after_seq` (field errors) or cursor (`invalid_cursor`)
             401: UNAUTHENTICATED,
             403: CANNOT_READ,
             404: CHANNEL_NOT_FOUND,

@@ -14,7 +14,9 @@ export DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_REQUEST_LOG=0
 export DATABASE_URL="sqlite:///$work/fuzz.sqlite3"
 # The fuzzer sends thousands of requests: throttles would turn most of them into 429s.
 export THROTTLE_LOGIN_IP=100000/min THROTTLE_LOGIN_USERNAME=100000/min THROTTLE_MESSAGE_POST=100000/min
-export THROTTLE_SIGNUP_IP=100000/min
+export THROTTLE_SIGNUP_IP=100000/min THROTTLE_DIRECT_OPEN=100000/min
+export THROTTLE_EMAIL_ADDRESS=100000/min THROTTLE_PASSWORD_RESET_IP=100000/min
+export THROTTLE_EMAIL_CHANGE_USER=100000/min THROTTLE_TOKEN_CONFIRM_IP=100000/min
 
 .venv/bin/python manage.py migrate --no-input -v0
 .venv/bin/python manage.py collectstatic --no-input -v0
