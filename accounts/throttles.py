@@ -14,6 +14,10 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import selectors
+from accounts.models import User
+
+# Longer than any username can be (the column is 150): not worth a lookup.
+_USERNAME_MAX_LENGTH = 150
 
 
 class _LiveRateThrottle(SimpleRateThrottle):
@@ -70,9 +74,32 @@ class SignupIPThrottle(_ClientAddressThrottle):
     scope = "signup_ip"
 
 
+def login_username_key(username: str) -> str:
+    """The identity a login attempt at `username` is counted against.
+
+    Login finds the account through `User.objects.get_by_natural_key`: NFKC, then the database's
+    LOWER() and, on MariaDB, the collation's case and accent folding. The key is that account
+    (its primary key), so the full-width and the accented spellings of `learner2` count against
+    it exactly when they would log in as it. A name that resolves to no account is keyed on a
+    folding at least as broad as the collation's (NFKC, case folding, accents dropped): there is
+    nothing to protect behind it, and folding keeps spelling variants from each getting a fresh
+    bucket anyway.
+    """
+    if len(username) <= _USERNAME_MAX_LENGTH:
+        try:
+            return f"user:{User.objects.get_by_natural_key(username).pk}"
+        except User.DoesNotExist:
+            pass
+    decomposed = unicodedata.normalize("NFKD", User.normalize_username(username).strip())
+    folded = "".join(c for c in decomposed.casefold() if not unicodedata.combining(c))
+    # Hashed: cache keys must be short and safe for any backend, whatever was typed.
+    return "name:" + hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class LoginUsernameThrottle(_LiveRateThrottle):
-    """Every login attempt at one username counts, from whichever address (credential stuffing
-    spread over many addresses). Usernames compare case-insensitively, like login itself."""
+    """Every login attempt at one account counts, from whichever address (credential stuffing
+    spread over many addresses), under any spelling login accepts for it (see
+    `login_username_key`)."""
 
     scope = "login_username"
 
@@ -81,9 +108,7 @@ class LoginUsernameThrottle(_LiveRateThrottle):
         if not isinstance(username, str) or not username.strip():
             # Nothing to key on; the request fails validation, and the address throttle applies.
             return None
-        # Hashed: cache keys must be short and safe for any backend, whatever was typed.
-        ident = hashlib.sha256(username.strip().lower().encode()).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.cache_format % {"scope": self.scope, "ident": login_username_key(username)}
 
 
 # --- Account e-mails (password reset, e-mail change; SPEC §9) ---------------------------------

@@ -355,3 +355,54 @@ def test_login_with_fullwidth_username_matches_the_normalised_account(api_client
         },
     )
     assert response.status_code == 200
+
+
+class TestLoginUsernameThrottleSpellings:
+    """The per-username bucket is the account login resolves, whatever spelling reached it."""
+
+    def test_fullwidth_spelling_shares_the_bucket(self, api_client, login_rates, throttle_clock):
+        UserFactory(username="learner2")
+        login_rates(username="2/min")
+        for _ in range(2):
+            assert login(api_client, "learner2", "wrong").status_code == 401
+
+        fullwidth = "\uff4c\uff45\uff41\uff52\uff4e\uff45\uff52\uff12"  # full-width learner2
+        response = login(api_client, fullwidth, TEST_PASSWORD, REMOTE_ADDR="10.9.9.9")
+
+        assert response.status_code == 429
+        assert response.json() == throttled(60)
+
+    def test_unknown_names_fold_case_width_and_accents(
+        self, api_client, login_rates, throttle_clock
+    ):
+        login_rates(username="2/min")
+        login(api_client, "nobody", "wrong")
+        login(api_client, "\uff2e\uff4f\uff42\uff4f\uff44\uff59", "wrong")  # full-width Nobody
+
+        response = login(api_client, "n\u00f6body", "wrong")
+
+        assert response.status_code == 429
+        assert response.json() == throttled(60)
+
+    def test_distinct_accounts_keep_distinct_buckets(self, api_client, login_rates, throttle_clock):
+        UserFactory(username="learner2")
+        other = UserFactory(username="learner3")
+        login_rates(username="1/min")
+        login(api_client, "learner2", "wrong")
+
+        response = login(api_client, other.username, TEST_PASSWORD)
+
+        assert response.status_code == 200
+
+    @pytest.mark.mysql
+    def test_accented_spelling_shares_the_bucket(self, api_client, login_rates, throttle_clock):
+        # MariaDB's utf8mb4_unicode_ci folds accents: `lëarner2` logs in as `learner2`.
+        UserFactory(username="learner2")
+        login_rates(username="2/min")
+        for _ in range(2):
+            assert login(api_client, "learner2", "wrong").status_code == 401
+
+        response = login(api_client, "l\u00ebarner2", TEST_PASSWORD, REMOTE_ADDR="10.9.9.9")
+
+        assert response.status_code == 429
+        assert response.json() == throttled(60)
