@@ -4,8 +4,10 @@ The generated lower-case columns (`username_lower`, `email_lower`) back the case
 unique keys; they are computed by the database, so they never appear in a form.
 """
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
@@ -88,3 +90,23 @@ class PlatformUserAdmin(UserAdmin):
             },
         ),
     )
+
+
+# --- Admin login lockouts (django-axes, see accounts.lockout) ------------------------------------
+@admin.action(description="Lift lockout (forget these failed attempts)", permissions=["delete"])
+def lift_lockout(modeladmin, request, queryset):
+    # Deleting the attempt rows is how axes resets a lockout (its `axes_reset` command does the
+    # same); the queryset delete also runs axes' post_delete receivers.
+    lifted, _ = queryset.delete()
+    modeladmin.message_user(request, f"Lockouts lifted: {lifted}.", messages.SUCCESS)
+
+
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    actions = ["lift_lockout", *axes_admin.AccessAttemptAdmin.actions]
+    ordering = ("-attempt_time", "-id")
+
+    lift_lockout = lift_lockout
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, AccessAttemptAdmin)

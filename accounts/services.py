@@ -22,9 +22,11 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -318,15 +320,18 @@ def email_change_confirm(*, token: str) -> User:
 
 # --- Token sessions --------------------------------------------------------------------------
 @transaction.atomic
-def auth_login(*, username: str, password: str) -> LoginResult:
+def auth_login(
+    *, username: str, password: str, request: HttpRequest | Request | None = None
+) -> LoginResult:
     """Check credentials and open a session: a refresh token recorded as outstanding.
 
     Unknown user, wrong password and inactive account raise the same InvalidCredentials, and take
     about the same time (ModelBackend runs the default hasher for unknown usernames too). A hash
     from an older hasher (e.g. the prototype's bcrypt) is upgraded to the default one here, by
-    `check_password`'s setter.
+    `check_password`'s setter. `request` goes to `authenticate` as Django's backends and
+    signal receivers expect (the admin lockout, accounts.lockout, tells API logins apart by it).
     """
-    user = authenticate(None, username=username, password=password)
+    user = authenticate(request, username=username, password=password)
     if user is None:
         raise InvalidCredentials()
     update_last_login(None, user)

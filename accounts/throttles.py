@@ -74,6 +74,20 @@ class SignupIPThrottle(_ClientAddressThrottle):
     scope = "signup_ip"
 
 
+def _resolved_user(username: str) -> User | None:
+    if len(username) > _USERNAME_MAX_LENGTH:
+        return None
+    try:
+        return User.objects.get_by_natural_key(username)
+    except User.DoesNotExist:
+        return None
+
+
+def _folded(username: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", User.normalize_username(username).strip())
+    return "".join(c for c in decomposed.casefold() if not unicodedata.combining(c))
+
+
 def login_username_key(username: str) -> str:
     """The identity a login attempt at `username` is counted against.
 
@@ -85,15 +99,19 @@ def login_username_key(username: str) -> str:
     nothing to protect behind it, and folding keeps spelling variants from each getting a fresh
     bucket anyway.
     """
-    if len(username) <= _USERNAME_MAX_LENGTH:
-        try:
-            return f"user:{User.objects.get_by_natural_key(username).pk}"
-        except User.DoesNotExist:
-            pass
-    decomposed = unicodedata.normalize("NFKD", User.normalize_username(username).strip())
-    folded = "".join(c for c in decomposed.casefold() if not unicodedata.combining(c))
+    user = _resolved_user(username)
+    if user is not None:
+        return f"user:{user.pk}"
     # Hashed: cache keys must be short and safe for any backend, whatever was typed.
-    return "name:" + hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+    return "name:" + hashlib.sha256(_folded(username).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def login_username_label(username: str) -> str:
+    """The same identity as `login_username_key`, readable: the account's username, or the
+    folded name. The admin lockout records attempts under it, so staff see one row per account
+    and can lift it by name."""
+    user = _resolved_user(username)
+    return user.username if user is not None else _folded(username)[:_USERNAME_MAX_LENGTH]
 
 
 class LoginUsernameThrottle(_LiveRateThrottle):

@@ -244,7 +244,7 @@ class AuthViewSet(viewsets.GenericViewSet):
     def login(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.auth_login(**data.validated_data)
+        result = services.auth_login(**data.validated_data, request=request)
         return Response(LoginOutputSerializer(result).data)
 
     @extend_schema(

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "axes",
     "accounts",
     "subscriptions",
     "chat",
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns an admin login refused by the lockout (accounts.lockout) into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "platform_project.urls"
@@ -156,7 +159,28 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # ModelBackend looks users up with User.objects.get_by_natural_key (case-insensitive) and runs
 # the hasher for unknown usernames too, so unknown user and wrong password take the same time.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# The lockout backend comes first: a locked-out admin login is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.AdminLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Admin login lockout (django-axes; see accounts.lockout) ------------------------------------
+# After AXES_FAILURE_LIMIT failed admin logins for one account (any spelling of its username) or
+# from one client, that account / client is refused until the cool-off passes or staff lift it
+# in the admin ("Access attempts"). Attempts are rows in the database, so every server process
+# sees the same count.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_ONLY_ADMIN_SITE = True
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "accounts.lockout.AdminLockoutHandler"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.lockout_client_ip"
+# Failed attempts only: a row for every successful staff login is not needed.
+AXES_DISABLE_ACCESS_LOG = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
