@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "subscriptions",
     "chat",
     "content",
+    # Last: the project's own system checks (platform_project.checks).
+    "platform_project.apps.PlatformProjectConfig",
 ]
 
 MIDDLEWARE = [
@@ -136,7 +138,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache (throttling state) ----------------------------------------------------------------
-# Redis when CACHE_URL is set, so throttles hold across server processes; local memory otherwise.
+# Redis when CACHE_URL is set, so throttles hold across server processes; local memory otherwise,
+# which only a DEBUG run may use (`check --deploy` fails without CACHE_URL: platform.E001).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Passwords ---------------------------------------------------------------------------------

@@ -76,9 +76,29 @@ def test_check_deploy_is_clean_with_production_variables():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="k" * 20 + "production-like-secret-value-0123456789",
         DJANGO_ALLOWED_HOSTS="api.example.com",
+        CACHE_URL="redis://127.0.0.1:6379/1",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_without_a_shared_cache():
+    env = {k: v for k, v in os.environ.items() if k != "CACHE_URL"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=BASE_DIR,
+        env={
+            **{k: v for k, v in env.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))},
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "k" * 20 + "production-like-secret-value-0123456789",
+            "DJANGO_ALLOWED_HOSTS": "api.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "platform.E001" in result.stderr and "CACHE_URL" in result.stderr
 
 
 def test_production_hashers_start_with_argon2():

@@ -1,0 +1,36 @@
+"""The project's system checks, registered by platform_project.apps on start-up.
+
+`manage.py check --deploy` runs the deploy ones; every management command (runserver, migrate)
+runs the others and prints what they find.
+"""
+
+from django.conf import settings
+from django.core import checks
+
+# Cache backends whose state lives in one server process: throttle counters kept there are per
+# worker, so N workers let N times the configured rate through.
+PER_PROCESS_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def shared_cache_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Production (DEBUG off) needs a cache shared by every server process (CACHE_URL)."""
+    if settings.DEBUG:
+        return []
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend not in PER_PROCESS_CACHES:
+        return []
+    return [
+        checks.Error(
+            f"The default cache is {backend.rsplit('.', 1)[-1]}, private to each server process: "
+            "the login, signup and message-post throttles would count per worker, letting "
+            "workers times the rate through.",
+            hint="Set CACHE_URL to a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/1.",
+            id="platform.E001",
+        )
+    ]
