@@ -109,6 +109,7 @@ class TestProductionDefaults:
             "from django.core.management import call_command\n"
             "call_command('check', deploy=True, fail_level='WARNING')\n",
             DJANGO_CORS_ALLOWED_ORIGINS="https://app.example.com",
+            CACHE_URL="redis://127.0.0.1:6379/2",
         )
         assert result.returncode == 0, result.stderr
 
