@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc bundles served as the project's own static files (no CDN).
+    "drf_spectacular_sidecar",
     "axes",
     "accounts",
     "subscriptions",
@@ -328,6 +330,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "ENUM_NAME_OVERRIDES": {},
+    # /docs and /redoc load their bundles from the project (drf-spectacular-sidecar), never a
+    # CDN: they work on a closed network, under the CSP, and no CDN release runs on our origin.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge from the public validator service (a third-party request from the docs page).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {
