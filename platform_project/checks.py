@@ -5,7 +5,9 @@ runs the others and prints what they find.
 """
 
 from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core import checks
+from django.core.files.storage import storages
 
 # Cache backends whose state lives in one server process: throttle counters kept there are per
 # worker, so N workers let N times the configured rate through.
@@ -32,5 +34,27 @@ def shared_cache_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
             "workers times the rate through.",
             hint="Set CACHE_URL to a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/1.",
             id="platform.E001",
+        )
+    ]
+
+
+@checks.register("static")
+def static_manifest_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """A manifest storage (production) without its manifest: collectstatic has not run.
+
+    Pages still render (platform_project.static_storage) but without their styles and
+    scripts. Not tagged `staticfiles`, so collectstatic itself does not print it.
+    """
+    storage = storages["staticfiles"]
+    if not isinstance(storage, ManifestFilesMixin):
+        return []
+    if storage.exists(storage.manifest_name):
+        return []
+    return [
+        checks.Warning(
+            f"No static files manifest ({storage.manifest_name}) in {settings.STATIC_ROOT}: "
+            "admin and docs pages will render without their styles and scripts.",
+            hint="Run `manage.py collectstatic --no-input` before starting the server.",
+            id="platform.W002",
         )
     ]

@@ -1,5 +1,7 @@
 from importlib import import_module
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, include, path, register_converter
@@ -15,6 +17,10 @@ from platform_project.health import healthz, readyz
 
 # <id:...> in every app's routes: digits that fit the column, else a plain 404.
 register_converter(IdConverter, "id")
+
+# Swagger UI and ReDoc style their widgets with inline styles, and ReDoc runs its search in a
+# blob: worker; scripts still come from this origin only.
+docs_page_policy = csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})
 
 
 def _same_view(view):
@@ -55,14 +61,18 @@ urlpatterns = [
             # (templates/docs).
             path(
                 "docs",
-                safe_methods_only(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+                safe_methods_only(
+                    docs_page_policy(SpectacularSwaggerSplitView.as_view(url_name="schema"))
+                ),
                 name="swagger-ui",
             ),
             path(
                 "redoc",
                 safe_methods_only(
-                    SpectacularRedocView.as_view(
-                        url_name="schema", template_name="docs/redoc.html"
+                    docs_page_policy(
+                        SpectacularRedocView.as_view(
+                            url_name="schema", template_name="docs/redoc.html"
+                        )
                     )
                 ),
                 name="redoc",

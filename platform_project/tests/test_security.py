@@ -104,12 +104,13 @@ class TestProductionDefaults:
             "cors_middleware_at": [1],
         }
 
-    def test_check_deploy_is_clean_with_cors_configured(self):
+    def test_check_deploy_is_clean_with_cors_configured(self, collected_static):
         result = production_python(
             "from django.core.management import call_command\n"
             "call_command('check', deploy=True, fail_level='WARNING')\n",
             DJANGO_CORS_ALLOWED_ORIGINS="https://app.example.com",
             CACHE_URL="redis://127.0.0.1:6379/2",
+            DJANGO_STATIC_ROOT=str(collected_static),
         )
         assert result.returncode == 0, result.stderr
 

@@ -67,7 +67,7 @@ def test_secret_key_is_required_without_debug():
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
 
-def test_check_deploy_is_clean_with_production_variables():
+def test_check_deploy_is_clean_with_production_variables(collected_static):
     result = run_manage(
         "check",
         "--deploy",
@@ -77,6 +77,7 @@ def test_check_deploy_is_clean_with_production_variables():
         DJANGO_SECRET_KEY="k" * 20 + "production-like-secret-value-0123456789",
         DJANGO_ALLOWED_HOSTS="api.example.com",
         CACHE_URL="redis://127.0.0.1:6379/1",
+        DJANGO_STATIC_ROOT=str(collected_static),
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
@@ -99,6 +100,17 @@ def test_check_deploy_fails_without_a_shared_cache():
     )
     assert result.returncode != 0
     assert "platform.E001" in result.stderr and "CACHE_URL" in result.stderr
+
+
+def test_check_warns_when_collectstatic_has_not_run(tmp_path):
+    result = run_manage(
+        "check",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="k" * 20 + "production-like-secret-value-0123456789",
+        DJANGO_STATIC_ROOT=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "platform.W002" in result.stderr and "collectstatic" in result.stderr
 
 
 def test_production_hashers_start_with_argon2():
