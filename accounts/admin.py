@@ -1,5 +1,10 @@
 """Staff admin for user accounts.
 
+Superusers manage accounts in full. Platform staff (the `setup_roles` group, which holds
+`change_user`) change one thing: a user's `account_type` (SPEC: not self-editable, staff change it
+in the admin). Everything else is shown read-only to them, and setting another user's password is
+a superuser's job, so they get no "Reset password" button and the password form answers 403.
+
 The generated lower-case columns (`username_lower`, `email_lower`) back the case-insensitive
 unique keys; they are computed by the database, so they never appear in a form.
 """
@@ -10,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 
 from accounts.models import User
 
@@ -43,6 +49,15 @@ class PlatformUserChangeForm(UserChangeForm):
         return email
 
 
+class StaffUserChangeForm(forms.ModelForm):
+    """Platform staff's form for an existing account: the account type, nothing else (no
+    password widget, so no "Reset password" button)."""
+
+    class Meta:
+        model = User
+        fields = ("account_type",)
+
+
 @admin.register(User)
 class PlatformUserAdmin(UserAdmin):
     form = PlatformUserChangeForm
@@ -74,6 +89,41 @@ class PlatformUserAdmin(UserAdmin):
         ),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
+    # What platform staff see of an existing account; only STAFF_EDITABLE_FIELDS is a form field.
+    staff_fieldsets = (
+        (None, {"fields": ("username", "email", "account_type")}),
+        ("Status", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    STAFF_EDITABLE_FIELDS = frozenset({"account_type"})
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return self.staff_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None and not request.user.is_superuser:
+            kwargs["form"] = StaffUserChangeForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return [
+                name
+                for _, options in self.staff_fieldsets
+                for name in options["fields"]
+                if name not in self.STAFF_EDITABLE_FIELDS
+            ]
+        return super().get_readonly_fields(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        # `change_user` lets platform staff set the account type; it must not let them take over
+        # an account (or a superuser's) by setting its password.
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
     add_fieldsets = (
         (
             None,

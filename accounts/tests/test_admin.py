@@ -30,6 +30,14 @@ def change_url(user: User) -> str:
 
 
 class TestUserAdminForSuperuser:
+    def test_superusers_keep_the_reset_password_button(self, client, superuser):
+        member = UserFactory()
+        client.force_login(superuser)
+
+        html = client.get(change_url(member)).content.decode()
+
+        assert 'href="../password/">Reset password</a>' in html
+
     def test_changelist_lists_the_configured_columns(self, client, superuser):
         UserFactory(username="zoe", email="zoe@example.com", account_type=AccountType.PREMIUM)
         client.force_login(superuser)
@@ -152,7 +160,7 @@ class TestUserAdminForSuperuser:
 
 
 class TestUserAdminForPlatformStaff:
-    def test_changelist_and_change_form_are_view_only(self, client, platform_staff):
+    def test_change_form_edits_the_account_type_only(self, client, platform_staff):
         member = UserFactory()
         client.force_login(platform_staff)
 
@@ -161,11 +169,51 @@ class TestUserAdminForPlatformStaff:
 
         assert changelist.status_code == 200
         assert change_form.status_code == 200
-        assert change_form.context["has_change_permission"] is False
-        # Everything is rendered read-only; the password hash field is a disabled display.
-        form_fields = change_form.context["adminform"].form.fields
-        assert list(form_fields) == ["password"]
-        assert form_fields["password"].disabled is True
+        assert change_form.context["has_change_permission"] is True
+        assert list(change_form.context["adminform"].form.fields) == ["account_type"]
+
+    def test_no_reset_password_button_for_staff_who_may_not_use_it(self, client, platform_staff):
+        member = UserFactory()
+        client.force_login(platform_staff)
+
+        html = client.get(change_url(member)).content.decode()
+
+        assert "../password/" not in html
+        assert "Reset password" not in html
+        assert "Set password" not in html
+
+    def test_saves_the_account_type_and_ignores_every_other_field(self, client, platform_staff):
+        member = UserFactory(account_type=AccountType.FREE, email="m@example.com")
+        client.force_login(platform_staff)
+
+        response = client.post(
+            change_url(member),
+            {
+                "account_type": "premium",
+                "email": "attacker@example.com",
+                "username": "renamed",
+                "is_staff": "on",
+                "is_superuser": "on",
+                "is_active": "",
+            },
+        )
+
+        assert response.status_code == 302
+        member.refresh_from_db()
+        assert member.account_type == AccountType.PREMIUM
+        assert (member.username, member.email) != ("renamed", "attacker@example.com")
+        assert (member.is_staff, member.is_superuser, member.is_active) == (False, False, True)
+
+    def test_an_invalid_account_type_is_a_form_error(self, client, platform_staff):
+        member = UserFactory(account_type=AccountType.FREE)
+        client.force_login(platform_staff)
+
+        response = client.post(change_url(member), {"account_type": "platinum"})
+
+        assert response.status_code == 200
+        assert list(response.context["adminform"].form.errors) == ["account_type"]
+        member.refresh_from_db()
+        assert member.account_type == AccountType.FREE
 
     def test_cannot_open_the_password_change_form(self, client, platform_staff):
         member = UserFactory()
@@ -184,11 +232,12 @@ class TestUserAdminForPlatformStaff:
             {"password1": "x-new-pass-phrase-99", "password2": "x-new-pass-phrase-99"},
         )
         staff_post = client.post(
-            change_url(member), {"username": member.username, "is_staff": "on"}
+            change_url(member),
+            {"username": member.username, "account_type": "free", "is_staff": "on"},
         )
 
         assert password_post.status_code == 403
-        assert staff_post.status_code == 403
+        assert staff_post.status_code == 302
         member.refresh_from_db()
         assert member.is_staff is False
         assert member.check_password("correct-horse-battery-staple")

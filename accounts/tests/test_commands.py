@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED = {
     "accounts.view_user",
+    "accounts.change_user",
     "axes.view_accessattempt",
     "axes.delete_accessattempt",
     "subscriptions.view_professional",

@@ -6,13 +6,15 @@ from django.db import transaction
 
 STAFF_GROUP = "Platform staff"
 
-# app_label.codename. Users: view only (no password or staff-flag changes). Admin login
+# app_label.codename. Users: view, and change the account type only (the users admin shows
+# non-superusers every other field read-only and refuses them the password form). Admin login
 # lockouts (axes access attempts): see them, lift them (delete). Professionals:
 # verify / revoke (change). Plans and pro content: full management. Subscriptions, payments,
 # channels and memberships: look only. Messages: change = the hide / unhide moderation actions.
 STAFF_PERMISSIONS = frozenset(
     {
         "accounts.view_user",
+        "accounts.change_user",
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
         "subscriptions.view_professional",
