@@ -7,6 +7,7 @@ reads, the public catalogue and docs, are left for caches to decide. Admin pages
 Django's `never_cache` headers, which this leaves as they are.
 """
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
@@ -14,12 +15,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _carries_credentials(request: HttpRequest) -> bool:
-    if request.META.get("HTTP_AUTHORIZATION"):
-        return True
-    # DRF copies the user it authenticated onto the Django request; a session user is lazy and
-    # costs no query without a session cookie.
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated)
+    # The headers alone decide: reading request.user could be a database query (a session), one
+    # that fails during an outage. A stale session cookie costs an anonymous read its caching.
+    return bool(
+        request.META.get("HTTP_AUTHORIZATION") or settings.SESSION_COOKIE_NAME in request.COOKIES
+    )
 
 
 class NoStoreForCredentialsMiddleware:

@@ -44,6 +44,14 @@ class TestCacheControl:
         assert response.status_code == 200
         assert response["Cache-Control"] == "no-store, private"
 
+    def test_session_authenticated_responses_are_no_store(self, client, user):
+        client.force_login(user)
+
+        response = client.get("/users/me")
+
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "no-store, private"
+
     def test_anonymous_public_reads_stay_cacheable(self, client):
         response = client.get("/plans/")
 
