@@ -117,6 +117,20 @@ class PlatformUserAdmin(UserAdmin):
             ]
         return super().get_readonly_fields(request, obj)
 
+    # Accounts with subscription or payment history cannot be deleted (PROTECT): close them.
+    actions = ("deactivate",)
+
+    def has_deactivate_permission(self, request) -> bool:
+        # Platform staff hold change_user for the account type only (see the module docstring).
+        return request.user.is_superuser
+
+    @admin.action(
+        description="Deactivate selected users (no login; history kept)", permissions=["deactivate"]
+    )
+    def deactivate(self, request, queryset):
+        closed = queryset.filter(is_active=True).update(is_active=False)
+        self.message_user(request, f"Deactivated: {closed}.", messages.SUCCESS)
+
     def user_change_password(self, request, id, form_url=""):
         # `change_user` lets platform staff set the account type; it must not let them take over
         # an account (or a superuser's) by setting its password.

@@ -12,6 +12,7 @@ from django.db import connections
 from django.db.models import Count, Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -271,6 +272,17 @@ class ProfessionalPlanAdmin(admin.ModelAdmin):
     autocomplete_fields = ("professional",)
     readonly_fields = ("created_at", "updated_at")
     ordering = ("-id",)
+    # A plan with subscriptions cannot be deleted (PROTECT keeps its payment history): archive it.
+    actions = ("archive",)
+
+    @admin.action(
+        description="Archive selected plans (no new subscriptions)", permissions=["change"]
+    )
+    def archive(self, request, queryset):
+        archived = queryset.filter(is_active=True).update(
+            is_active=False, updated_at=timezone.now()
+        )
+        self.message_user(request, f"Archived: {archived}.", messages.SUCCESS)
 
     def get_queryset(self, request):
         active = Subscription.objects.filter(plan=OuterRef("pk"), status=SubscriptionStatus.ACTIVE)

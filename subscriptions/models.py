@@ -127,8 +127,10 @@ class SubscriptionQuerySet(models.QuerySet):
 class Subscription(models.Model):
     """One row per (user, plan); a renewal re-activates the same row with a new payment."""
 
+    # PROTECT, like plan and payments: subscription and payment history is never deleted through
+    # a user or a plan. Accounts are deactivated, plans archived (is_active) instead.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions"
     )
     plan = models.ForeignKey(
         ProfessionalPlan, on_delete=models.PROTECT, related_name="subscriptions"
