@@ -48,3 +48,12 @@ NOT_FOUND = error("Not found.", "not_found")
 THROTTLED = error("Request was throttled.", "throttled")
 # Public reads still refuse a bad or expired bearer token (authentication runs before access).
 INVALID_TOKEN = error("Given token not valid for any token type", "token_not_valid")
+
+
+def require_page_links(result: dict, generator, request, public) -> dict:
+    """Postprocessing hook: a page always carries `next` and `previous` (null at either end),
+    so the paginated components list them as required, as they do `count` and `results`."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.startswith("Paginated") and "properties" in component:
+            component["required"] = list(component["properties"])
+    return result

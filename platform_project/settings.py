@@ -358,6 +358,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "ENUM_NAME_OVERRIDES": {},
     # <id:...> path segments (platform_project.converters) are integers, as SPEC names them.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "platform_project.schema.require_page_links",
+    ],
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
     # /docs and /redoc load their bundles from the project (drf-spectacular-sidecar), never a
     # CDN: they work on a closed network, under the CSP, and no CDN release runs on our origin.

@@ -24,6 +24,7 @@ class PlanSummaryOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProfessionalPlan
         fields = ["plan_id", "name", "price", "currency", "duration_days"]
+        read_only_fields = fields  # an output: every field always present (schema: required)
 
 
 class ProfessionalOutputSerializer(serializers.ModelSerializer):
@@ -44,6 +45,7 @@ class ProfessionalOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "plans",
         ]
+        read_only_fields = fields
 
     @extend_schema_field(PlanSummaryOutputSerializer(many=True))
     def get_plans(self, professional: Professional) -> list[dict]:
@@ -88,6 +90,7 @@ class PlanOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
 
 # --- Subscriptions -----------------------------------------------------------------------------
@@ -147,3 +150,4 @@ class SubscriptionOutputSerializer(serializers.ModelSerializer):
             "cancel_reason",
             "channel_id",
         ]
+        read_only_fields = fields
