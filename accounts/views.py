@@ -39,7 +39,6 @@ from accounts.throttles import (
 from platform_project.schema import (
     BAD_REQUEST_SCHEMA,
     FORBIDDEN,
-    NOT_FOUND,
     THROTTLED,
     UNAUTHENTICATED,
     VALIDATION_ERROR,
@@ -80,6 +79,7 @@ class UserViewSet(viewsets.GenericViewSet):
         return super().get_throttles()
 
     @extend_schema(
+        operation_id="signup",
         summary="Sign up",
         description=(
             "Creates an account. Username and email are unique case-insensitively; the password "
@@ -130,6 +130,7 @@ class UserViewSet(viewsets.GenericViewSet):
         return Response(AccountOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="me_retrieve",
         summary="My account",
         tags=TAGS,
         request=None,
@@ -139,6 +140,7 @@ class UserViewSet(viewsets.GenericViewSet):
         return Response(AccountMeOutputSerializer(request.user).data)
 
     @extend_schema(
+        operation_id="me_update",
         summary="Change my email or password",
         description=(
             "Send only what changes. A new `password` needs `current_password` and ends every "
@@ -166,6 +168,7 @@ class UserViewSet(viewsets.GenericViewSet):
         return Response(AccountMeOutputSerializer(user).data)
 
     @extend_schema(
+        operation_id="user_retrieve",
         summary="A user's account",
         description="Your own account, or anyone's for staff.",
         tags=TAGS,
@@ -175,7 +178,7 @@ class UserViewSet(viewsets.GenericViewSet):
             200: AccountOutputSerializer,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
-            404: NOT_FOUND,
+            404: error("User not found.", "user_not_found"),
         },
     )
     def retrieve(self, request, user_id: int):
@@ -207,6 +210,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         return super().handle_exception(exc)
 
     @extend_schema(
+        operation_id="login",
         summary="Log in",
         description=(
             "Exchanges username (case-insensitive) and password for an access and a refresh "
@@ -248,6 +252,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         return Response(LoginOutputSerializer(result).data)
 
     @extend_schema(
+        operation_id="token_refresh",
         summary="Refresh the access token",
         tags=TAGS,
         request=TokenRefreshInputSerializer,
@@ -264,6 +269,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         return Response(TokenRefreshOutputSerializer({"access": access}).data)
 
     @extend_schema(
+        operation_id="logout",
         summary="Log out",
         description="Revokes the refresh token; it is refused from then on.",
         tags=TAGS,

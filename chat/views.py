@@ -32,6 +32,7 @@ from platform_project.schema import (
     UNAUTHENTICATED,
     VALIDATION_ERROR,
     error,
+    validation_error,
 )
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
@@ -99,7 +100,7 @@ class UserChannelViewSet(GenericViewSet):
             200: ChannelListItemOutputSerializer(many=True),
             401: UNAUTHENTICATED,
             403: error("You can only act on your own account.", "permission_denied"),
-            404: error("User not found.", "user_not_found"),
+            404: error("User not found, or a page past the end.", "user_not_found", "not_found"),
         },
     )
     def list(self, request, user_id: int):
@@ -248,7 +249,7 @@ class ChannelMessageViewSet(GenericViewSet):
         request=ChannelReadInputSerializer,
         responses={
             200: ChannelReadOutputSerializer,
-            400: VALIDATION_ERROR,
+            400: validation_error("message_not_in_channel"),
             401: UNAUTHENTICATED,
             403: error("You are not a member of this channel.", "cannot_read", "not_member"),
             404: CHANNEL_NOT_FOUND,

@@ -5,7 +5,7 @@ Every response body is built from `content.selectors`, which applies the entitle
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
@@ -21,12 +21,12 @@ from content.serializers import (
 )
 from content.services import content_create, content_delete, content_update
 from platform_project.schema import (
-    BAD_REQUEST_SCHEMA,
     INVALID_TOKEN,
     NOT_FOUND,
     UNAUTHENTICATED,
     VALIDATION_ERROR,
     error,
+    validation_error,
 )
 
 CONTENT_ID = OpenApiParameter("content_id", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -36,24 +36,10 @@ WRITE_FORBIDDEN = error(
     "not_professional",
     "professional_unverified",
     "not_owner",
+    name="ContentWriteForbiddenError",
 )
-# Reading needs no login, but a request that sends a bad or expired token is refused.
-INVALID_CONTENT = OpenApiResponse(
-    BAD_REQUEST_SCHEMA,
-    description=(
-        "Invalid input: field → list of messages, or `{detail, code}` with code `invalid_plan` "
-        "when plan_id is not one of your own plans (unknown ids included)."
-    ),
-    examples=[
-        OpenApiExample(
-            "field", value={"title": ["This field may not be blank."]}, response_only=True
-        ),
-        OpenApiExample(
-            "invalid_plan",
-            value={"detail": "plan_id: must be one of your own plans.", "code": "invalid_plan"},
-            response_only=True,
-        ),
-    ],
+INVALID_CONTENT = validation_error(
+    "blank_title", "title_too_long", "blank_full_content", "invalid_plan", name="ContentInputError"
 )
 
 
@@ -69,6 +55,7 @@ class ContentViewSet(viewsets.GenericViewSet):
         return content_list(user=self.request.user)
 
     @extend_schema(
+        operation_id="content_list",
         tags=["content"],
         summary="Published content, newest first",
         description=(
@@ -88,6 +75,7 @@ class ContentViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(ContentListOutputSerializer(page, many=True).data)
 
     @extend_schema(
+        operation_id="content_create",
         tags=["content"],
         summary="Create a content item",
         request=ContentCreateInputSerializer,
@@ -106,6 +94,7 @@ class ContentViewSet(viewsets.GenericViewSet):
         return Response(ContentDetailOutputSerializer(viewer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="content_retrieve",
         tags=["content"],
         summary="One content item",
         description=(
@@ -121,6 +110,7 @@ class ContentViewSet(viewsets.GenericViewSet):
         return Response(ContentDetailOutputSerializer(viewer).data)
 
     @extend_schema(
+        operation_id="content_update",
         tags=["content"],
         summary="Change a content item",
         parameters=[CONTENT_ID],
@@ -142,6 +132,7 @@ class ContentViewSet(viewsets.GenericViewSet):
         return Response(ContentDetailOutputSerializer(viewer).data)
 
     @extend_schema(
+        operation_id="content_delete",
         tags=["content"],
         summary="Delete a content item",
         parameters=[CONTENT_ID],

@@ -1,53 +1,46 @@
 """Shared OpenAPI pieces: the error bodies every endpoint can return.
 
 Views list the errors they can produce with these constants (Sentry's pattern), so the schema
-documents every status a client has to handle.
+documents every status a client has to handle. Error bodies are named components, so a
+generated client has one type per error shape (not one per operation and status); each lists
+the machine `code` values it can carry as an enum. The components are registered here as the
+views declare them and added to the document by `add_error_components` (a postprocessing hook).
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework import serializers
 
+_ERROR_COMPONENTS: dict[str, dict] = {}
 
-class ErrorSerializer(serializers.Serializer):
-    """`{"detail": ..., "code": ...}`: every non-validation error."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField(help_text="Stable machine code to branch on.")
-
-
-# A 400 is either field errors (DRF's shape) or `{detail, code}` for a body that is not valid
-# JSON at all (or a domain rule such as `own_plan`). Exactly one of the two shapes matches.
-BAD_REQUEST_SCHEMA = {
-    "oneOf": [
-        {"$ref": "#/components/schemas/Error"},
-        {
-            "type": "object",
-            "description": "Field name (or `non_field_errors`) → list of messages.",
-            "minProperties": 1,
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-    ]
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": "Field name (or `non_field_errors`) → list of messages.",
+    "minProperties": 1,
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
 
 
-def error(description: str, *codes: str) -> OpenApiResponse:
-    examples = [
-        OpenApiExample(code, value={"detail": description, "code": code}, response_only=True)
-        for code in codes
-    ]
-    return OpenApiResponse(ErrorSerializer, description=description, examples=examples)
+def _component(name: str, schema: dict) -> dict:
+    """A reference to the named component, registered once; one name, one shape."""
+    registered = _ERROR_COMPONENTS.setdefault(name, schema)
+    if registered != schema:
+        raise ImproperlyConfigured(f"Two different error components are named {name!r}.")
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
-VALIDATION_ERROR = OpenApiResponse(
-    BAD_REQUEST_SCHEMA,
-    description="Invalid input: field → list of messages, or `{detail, code}` (`parse_error`).",
-)
-UNAUTHENTICATED = error("Authentication credentials were not provided.", "not_authenticated")
-FORBIDDEN = error("You do not have permission to perform this action.", "permission_denied")
-NOT_FOUND = error("Not found.", "not_found")
-THROTTLED = error("Request was throttled.", "throttled")
-# Public reads still refuse a bad or expired bearer token (authentication runs before access).
-INVALID_TOKEN = error("Given token not valid for any token type", "token_not_valid")
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_component("FieldErrors", FIELD_ERRORS_SCHEMA)
+
+
+def add_error_components(result: dict, generator, request, public) -> dict:
+    """Postprocessing hook: the error components the views referenced."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in _ERROR_COMPONENTS.items():
+        schemas.setdefault(name, schema)
+    return result
 
 
 def require_page_links(result: dict, generator, request, public) -> dict:
@@ -57,3 +50,124 @@ def require_page_links(result: dict, generator, request, public) -> dict:
         if name.startswith("Paginated") and "properties" in component:
             component["required"] = list(component["properties"])
     return result
+
+
+def _camel(code: str) -> str:
+    return "".join(part.capitalize() for part in code.split("_"))
+
+
+def error_schema(*codes: str, name: str | None = None) -> dict:
+    """`{"detail": ..., "code": ...}` with `code` one of `codes`, as a named component (by
+    default named after its codes: `PlanNotFoundError`, `ParseError`)."""
+    name = name or "".join(_camel(code) for code in codes).removesuffix("Error") + "Error"
+    return _component(
+        name,
+        {
+            "type": "object",
+            "properties": {
+                "detail": {"type": "string"},
+                "code": {
+                    "type": "string",
+                    "enum": list(codes),
+                    "description": "Stable machine code to branch on.",
+                },
+            },
+            "required": ["detail", "code"],
+        },
+    )
+
+
+def error(description: str, *codes: str, name: str | None = None) -> OpenApiResponse:
+    examples = [
+        OpenApiExample(code, value={"detail": description, "code": code}, response_only=True)
+        for code in codes
+    ]
+    return OpenApiResponse(
+        error_schema(*codes, name=name), description=description, examples=examples
+    )
+
+
+def validation_error(*codes: str, name: str | None = None) -> OpenApiResponse:
+    """A 400: field errors (DRF's shape, the shared `FieldErrors`), or `{detail, code}` for a
+    body that is not valid JSON at all (`parse_error`) or a domain rule (`codes`)."""
+    codes = ("parse_error", *codes)
+    described = ", ".join(f"`{code}`" for code in codes)
+    return OpenApiResponse(
+        {"oneOf": [error_schema(*codes, name=name), _ref("FieldErrors")]},
+        description=f"Invalid input: field → messages, or `{{detail, code}}` ({described}).",
+    )
+
+
+# What a refused `Authorization` header answers (DRF and simplejwt): `messages` comes with
+# `token_not_valid`, one entry per token type tried.
+AUTHENTICATION_ERROR_CODES = (
+    "not_authenticated",
+    "authentication_failed",
+    "bad_authorization_header",
+    "token_not_valid",
+    "user_not_found",
+    "user_inactive",
+    "password_changed",
+)
+_component(
+    "TokenMessage",
+    {
+        "type": "object",
+        "properties": {
+            "token_class": {"type": "string", "example": "AccessToken"},
+            "token_type": {"type": "string", "example": "access"},
+            "message": {"type": "string", "example": "Token is invalid"},
+        },
+        "required": ["token_class", "token_type", "message"],
+    },
+)
+AUTHENTICATION_ERROR_SCHEMA = _component(
+    "AuthenticationError",
+    {
+        "type": "object",
+        "description": "401: no credentials, or a bearer token that was refused.",
+        "properties": {
+            "detail": {"type": "string"},
+            "code": {
+                "type": "string",
+                "enum": list(AUTHENTICATION_ERROR_CODES),
+                "description": "Stable machine code to branch on.",
+            },
+            "messages": {
+                "type": "array",
+                "items": _ref("TokenMessage"),
+                "description": "With `token_not_valid`: why each token type refused it.",
+            },
+        },
+        "required": ["detail", "code"],
+    },
+)
+
+
+def _authentication_error(description: str, example: dict) -> OpenApiResponse:
+    return OpenApiResponse(
+        AUTHENTICATION_ERROR_SCHEMA,
+        description=description,
+        examples=[OpenApiExample(example["code"], value=example, response_only=True)],
+    )
+
+
+VALIDATION_ERROR = validation_error()
+UNAUTHENTICATED = _authentication_error(
+    "No credentials, or a refused bearer token.",
+    {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"},
+)
+FORBIDDEN = error("You do not have permission to perform this action.", "permission_denied")
+NOT_FOUND = error("Not found.", "not_found")
+THROTTLED = error("Request was throttled.", "throttled")
+# Public reads still refuse a bad or expired bearer token (authentication runs before access).
+INVALID_TOKEN = _authentication_error(
+    "A bearer token was sent and refused (public reads need none).",
+    {
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [
+            {"token_class": "AccessToken", "token_type": "access", "message": "Token is invalid"}
+        ],
+    },
+)

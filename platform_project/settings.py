@@ -361,6 +361,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "platform_project.schema.require_page_links",
+        "platform_project.schema.add_error_components",
     ],
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
     # /docs and /redoc load their bundles from the project (drf-spectacular-sidecar), never a

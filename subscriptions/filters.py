@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import django_filters
+from django import forms
+from django_filters.widgets import BaseCSVWidget
 
 from platform_project.filters import id_filter
 from subscriptions.models import ProfessionalPlan
@@ -8,8 +10,28 @@ from subscriptions.models import ProfessionalPlan
 PRICE_BOUNDS = {"min_value": Decimal("0"), "max_value": Decimal("99999999.99")}
 
 
+class RepeatedOrCommaSeparatedWidget(BaseCSVWidget, forms.TextInput):
+    """`?ordering=-price,name` and `?ordering=-price&ordering=name` read alike, in order.
+
+    The schema documents the parameter as an array; generated clients send an array as repeated
+    keys, where DRF/django-filter would read only the last one and silently drop the rest.
+    """
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        values = [value for value in values if value is not None]
+        if not values:
+            return None
+        joined = ",".join(values)
+        return joined.split(",") if joined else []
+
+
 class IdTieBreakOrderingFilter(django_filters.OrderingFilter):
     """Client-chosen ordering, always ending in the id so pages are stable."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", RepeatedOrCommaSeparatedWidget)
+        super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)

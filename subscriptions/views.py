@@ -15,6 +15,7 @@ from platform_project.schema import (
     UNAUTHENTICATED,
     VALIDATION_ERROR,
     error,
+    validation_error,
 )
 from subscriptions import selectors, services
 from subscriptions.filters import PlanCatalogueFilter
@@ -28,11 +29,13 @@ from subscriptions.serializers import (
     SubscriptionOutputSerializer,
 )
 
+PLAN_NOT_FOUND = error("Plan not found.", "plan_not_found")
 OWNER_ONLY = error(
     "Only the plan's verified professional may do this.",
     "not_owner",
     "not_professional",
     "professional_unverified",
+    name="PlanWriteForbiddenError",
 )
 
 
@@ -55,6 +58,7 @@ class ProfessionalViewSet(
         return selectors.professional_catalogue()
 
     @extend_schema(
+        operation_id="professional_apply",
         tags=["professionals"],
         summary="Apply to become a professional (starts unverified)",
         request=ProfessionalApplyInputSerializer,
@@ -74,6 +78,7 @@ class ProfessionalViewSet(
         )
 
     @extend_schema(
+        operation_id="professionals_list",
         tags=["professionals"],
         summary="Verified professionals with their active plans",
         auth=[],
@@ -83,6 +88,7 @@ class ProfessionalViewSet(
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
+        operation_id="professional_retrieve",
         tags=["professionals"],
         summary="One verified professional with their active plans",
         auth=[],
@@ -114,6 +120,7 @@ class PlanViewSet(viewsets.GenericViewSet):
         return plan
 
     @extend_schema(
+        operation_id="plans_list",
         tags=["plans"],
         summary="Plan catalogue: active plans of verified professionals",
         auth=[],
@@ -128,6 +135,7 @@ class PlanViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(PlanOutputSerializer(page, many=True).data)
 
     @extend_schema(
+        operation_id="plan_retrieve",
         tags=["plans"],
         summary="One plan of the catalogue",
         auth=[],
@@ -138,6 +146,7 @@ class PlanViewSet(viewsets.GenericViewSet):
         return Response(PlanOutputSerializer(plan).data)
 
     @extend_schema(
+        operation_id="plan_create",
         tags=["plans"],
         summary="Create a plan (verified professionals)",
         request=PlanInputSerializer,
@@ -155,6 +164,7 @@ class PlanViewSet(viewsets.GenericViewSet):
         return Response(PlanOutputSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="plan_update",
         tags=["plans"],
         summary="Edit a plan (its verified professional)",
         request=PlanInputSerializer(partial=True),
@@ -163,7 +173,7 @@ class PlanViewSet(viewsets.GenericViewSet):
             400: VALIDATION_ERROR,
             401: UNAUTHENTICATED,
             403: OWNER_ONLY,
-            404: NOT_FOUND,
+            404: PLAN_NOT_FOUND,
         },
     )
     def partial_update(self, request, plan_id: int):
@@ -175,6 +185,7 @@ class PlanViewSet(viewsets.GenericViewSet):
         return Response(PlanOutputSerializer(plan).data)
 
     @extend_schema(
+        operation_id="plan_delete",
         tags=["plans"],
         summary="Delete a plan, or archive it when it has subscriptions",
         request=None,
@@ -185,7 +196,7 @@ class PlanViewSet(viewsets.GenericViewSet):
             204: OpenApiResponse(description="Deleted."),
             401: UNAUTHENTICATED,
             403: OWNER_ONLY,
-            404: NOT_FOUND,
+            404: PLAN_NOT_FOUND,
         },
     )
     def destroy(self, request, plan_id: int):
@@ -238,6 +249,7 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
         return selectors.subscription_list_for_user(user_id=self.kwargs["user_id"])
 
     @extend_schema(
+        operation_id="subscribe",
         tags=["subscriptions"],
         summary="Subscribe to a plan (or renew an ended subscription)",
         request=SubscribeInputSerializer,
@@ -249,17 +261,18 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
                 description="The same request (user, plan, transaction id) replayed: the "
                 "existing subscription, unchanged.",
             ),
-            400: OpenApiResponse(
-                description="Invalid input (field errors), or `own_plan`.",
-            ),
+            400: validation_error("own_plan", name="SubscribeInputError"),
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
-            404: error("Plan not found.", "plan_not_found", "user_not_found"),
+            404: error(
+                "Plan not found.", "plan_not_found", "user_not_found", name="SubscribeNotFoundError"
+            ),
             409: error(
                 "Conflict with the current state.",
                 "plan_unavailable",
                 "already_subscribed",
                 "transaction_id_used",
+                name="SubscribeConflictError",
             ),
         },
     )
@@ -276,13 +289,14 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
         )
 
     @extend_schema(
+        operation_id="subscriptions_list",
         tags=["subscriptions"],
         summary="The user's subscriptions, newest first",
         responses={
             200: SubscriptionOutputSerializer(many=True),
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
-            404: error("User not found.", "user_not_found"),
+            404: error("User not found, or a page past the end.", "user_not_found", "not_found"),
         },
     )
     def list(self, request, user_id: int):
@@ -291,6 +305,7 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(SubscriptionOutputSerializer(page, many=True).data)
 
     @extend_schema(
+        operation_id="subscription_cancel",
         tags=["subscriptions"],
         summary="Cancel an active subscription",
         request=SubscriptionCancelInputSerializer,

@@ -179,6 +179,22 @@ class TestPlanCatalogue:
         assert response.status_code == 200
         assert response.json() == page([plan_body(cheap), plan_body(mid)])
 
+    @pytest.mark.parametrize(
+        "query",
+        ["ordering=-price,name", "ordering=-price&ordering=name"],
+        ids=["comma-separated", "repeated-keys"],
+    )
+    def test_several_ordering_keys_apply_in_order(self, api_client, query):
+        # A generated client sends an array parameter as repeated keys; both spellings count.
+        b_cheap = PlanFactory(name="b", price=Decimal("5.00"))
+        a_dear = PlanFactory(name="a", price=Decimal("9.00"))
+        b_dear = PlanFactory(name="b", price=Decimal("9.00"))
+
+        response = api_client.get(f"/plans/?{query}")
+
+        assert response.status_code == 200
+        assert response.json() == page([plan_body(a_dear), plan_body(b_dear), plan_body(b_cheap)])
+
     def test_bad_filter_values(self, api_client):
         response = api_client.get("/plans/", {"min_price": "cheap", "ordering": "secret"})
         assert response.status_code == 400
