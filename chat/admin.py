@@ -14,7 +14,7 @@ from django.utils.text import Truncator
 
 from chat.models import ChannelMembership, ChatChannel, ChatMessage
 from chat.services import message_set_hidden
-from subscriptions.admin import (
+from platform_project.admin_tools import (
     EstimatedCountPaginator,
     ReadOnlyMixin,
     count_subquery,

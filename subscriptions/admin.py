@@ -7,16 +7,18 @@ Subscriptions and payments are history: read-only here, changed only through the
 """
 
 from django.contrib import admin, messages
-from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import Count, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from platform_project.errors import DomainError
+from platform_project.admin_tools import (
+    EstimatedCountPaginator,
+    ReadOnlyMixin,
+    count_subquery,
+    run_per_object,
+)
 from subscriptions.models import (
     Payment,
     Professional,
@@ -67,54 +69,6 @@ def _index_with_dashboard(request: HttpRequest, extra_context: dict | None = Non
 admin.site.index = _index_with_dashboard
 
 
-# --- Shared helpers for large tables -----------------------------------------------------------
-class EstimatedCountPaginator(Paginator):
-    """A paginator that does not COUNT(*) a whole large MySQL table on every page.
-
-    Unfiltered change lists of InnoDB tables take the row estimate InnoDB keeps in
-    information_schema (free to read, typically within a few percent) once the table is big
-    enough for an exact count to hurt; filtered lists and small tables are counted exactly.
-    Paging past the real end of an over-estimated table just shows an empty page.
-    """
-
-    EXACT_BELOW = 100_000
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if isinstance(queryset, QuerySet) and not queryset.query.where:
-            estimate = _table_rows_estimate(queryset.db, queryset.model._meta.db_table)
-            if estimate is not None and estimate >= self.EXACT_BELOW:
-                return estimate
-        return super().count
-
-
-def _table_rows_estimate(alias: str, table: str) -> int | None:
-    connection = connections[alias]
-    if connection.vendor != "mysql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_rows FROM information_schema.tables "
-            "WHERE table_schema = DATABASE() AND table_name = %s",
-            [table],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row and row[0] is not None else None
-
-
-def count_subquery(queryset: QuerySet) -> Subquery:
-    """COUNT(*) of `queryset` (correlated through OuterRef) as a per-row subquery.
-
-    Evaluated for the rows of the page only, on an index, where a JOIN + GROUP BY would count
-    the related rows of every row in the table before the LIMIT.
-    """
-    # COUNT as a plain function (not an aggregate): no GROUP BY, always exactly one row.
-    return Subquery(
-        queryset.order_by().values(n=Func("pk", function="COUNT")), output_field=IntegerField()
-    )
-
-
 class ProfessionalChoiceFilter(admin.SimpleListFilter):
     """Filter by professional, listed in one query (the default filter runs one per choice)."""
 
@@ -146,20 +100,6 @@ class PlanChoiceFilter(admin.SimpleListFilter):
         if self.value() and self.value().isdigit():
             return queryset.filter(plan_id=int(self.value()))
         return queryset
-
-
-def run_per_object(modeladmin, request, queryset, call, done: str) -> None:
-    """Call a service once per selected row; report how many worked and each refusal."""
-    succeeded = 0
-    for obj in queryset:
-        try:
-            call(obj)
-        except DomainError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.WARNING)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
 
 
 # --- Professionals -----------------------------------------------------------------------------
@@ -305,19 +245,6 @@ class ProfessionalPlanAdmin(admin.ModelAdmin):
 
 
 # --- Subscriptions and payments (history: read-only) -------------------------------------------
-class ReadOnlyMixin:
-    """Rows written only by the services: staff look, never add, edit or delete here."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class PaymentInline(ReadOnlyMixin, admin.TabularInline):
     model = Payment
     fields = ("transaction_id", "payment_method", "amount", "currency", "paid_at")
