@@ -6,6 +6,7 @@ which call `message_set_hidden`. The message table is the largest in the system:
 list reads one page by primary key and never counts the whole table.
 """
 
+from admin_auto_filters.filters import AutocompleteFilter
 from django.contrib import admin
 from django.db.models import OuterRef
 from django.urls import reverse
@@ -22,6 +23,7 @@ from platform_project.admin_tools import (
 )
 
 EXCERPT_LENGTH = 80
+CHANNEL_PARAMETER = "channel__id__exact"
 
 
 class ChannelMembershipInline(ReadOnlyMixin, admin.TabularInline):
@@ -33,7 +35,8 @@ class ChannelMembershipInline(ReadOnlyMixin, admin.TabularInline):
     ordering = ("joined_at", "id")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
+        # Each row is labelled "<user> in <channel>".
+        return super().get_queryset(request).select_related("user", "channel")
 
 
 @admin.register(ChatChannel)
@@ -113,13 +116,27 @@ class HiddenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ChannelFilter(AutocompleteFilter):
+    """By channel: an autocomplete over the channels admin's search (a million messages live in
+    thousands of channels; a list of every channel would not do)."""
+
+    title = "channel"
+    field_name = "channel"
+    parameter_name = CHANNEL_PARAMETER  # the channels list links here with ?channel__id__exact=
+
+
 @admin.register(ChatMessage)
 class ChatMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("id", "channel", "seq", "sender", "excerpt", "created_at", "is_hidden")
-    list_filter = (HiddenFilter, "channel__channel_type")
-    # Contains-search on content scans the table; the sender prefix search uses the username
-    # index. Filter by channel with ?channel__id__exact=<id> (linked from the channel list).
-    search_fields = ("content", "^sender__username")
+    # Moderation state and time first: the excerpt takes the remaining width and wraps.
+    list_display = ("id", "is_hidden", "created_at", "sender", "channel", "seq", "excerpt")
+    list_filter = (ChannelFilter, HiddenFilter, "channel__channel_type")
+    # Everywhere: message id and sender username prefix, both on indexes. Message text only
+    # within a chosen channel (get_search_results): a contains-search cannot use an index, so it
+    # is bounded by the channel's range of the (channel, seq) key instead of scanning the table.
+    search_fields = ("=id", "^sender__username")
+    search_help_text = (
+        "Message id or sender username (prefix). Pick a channel to search message text too."
+    )
     # No JOINs in the page query: MariaDB would drive a join from the small channels table and
     # sort a million rows; the page is read by primary key and its channels and senders are
     # fetched by id afterwards (two more queries, whatever the page size).
@@ -133,6 +150,13 @@ class ChatMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("channel", "sender", "hidden_by")
+
+    def get_search_results(self, request, queryset, search_term):
+        # `queryset` comes already filtered by the list filters, the channel included.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term and request.GET.get(CHANNEL_PARAMETER, "").isdigit():
+            results = results | queryset.filter(content__icontains=search_term)
+        return results, may_have_duplicates
 
     # Messages are posted through the API and moderated by hiding: the form is view-only and
     # the "change" permission is what allows moderation (see has_moderate_permission).

@@ -100,7 +100,7 @@ class ChannelMembership(models.Model):
         indexes = [models.Index(fields=["user", "channel"], name="chat_memberships_user_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.channel_id}"
+        return f"{self.user} in {self.channel}"
 
     def save(self, *args, **kwargs):
         if self._state.adding:

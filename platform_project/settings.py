@@ -35,6 +35,8 @@ ALLOWED_HOSTS = env.list(
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Autocomplete list filters for the large admin tables (channel, plan, professional).
+    "admin_auto_filters",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -6,6 +6,7 @@ Actions with side effects (verify, revoke, cancel) call the services, like the c
 Subscriptions and payments are history: read-only here, changed only through the services.
 """
 
+from admin_auto_filters.filters import AutocompleteFilter
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef
 from django.http import HttpRequest
@@ -69,37 +70,21 @@ def _index_with_dashboard(request: HttpRequest, extra_context: dict | None = Non
 admin.site.index = _index_with_dashboard
 
 
-class ProfessionalChoiceFilter(admin.SimpleListFilter):
-    """Filter by professional, listed in one query (the default filter runs one per choice)."""
+class ProfessionalFilter(AutocompleteFilter):
+    """By professional: an autocomplete over the professionals admin's search, not a list of
+    every professional (one query for the chosen one, whatever the table holds)."""
 
     title = "professional"
-    parameter_name = "professional"
-    field_path = "professional_id"
-
-    def lookups(self, request, model_admin):
-        professionals = Professional.objects.select_related("user").order_by("user__username")
-        return [(str(p.pk), p.user.username) for p in professionals]
-
-    def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{self.field_path: int(self.value())})
-        return queryset
+    field_name = "professional"
+    parameter_name = "professional"  # the plans column links here with ?professional=<id>
 
 
-class PlanChoiceFilter(admin.SimpleListFilter):
+class PlanFilter(AutocompleteFilter):
+    """By plan: an autocomplete over the plans admin's search."""
+
     title = "plan"
-    parameter_name = "plan"
-
-    def lookups(self, request, model_admin):
-        plans = ProfessionalPlan.objects.select_related("professional__user").order_by(
-            "professional__user__username", "name", "id"
-        )
-        return [(str(p.pk), f"{p.name} ({p.professional.user.username})") for p in plans]
-
-    def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(plan_id=int(self.value()))
-        return queryset
+    field_name = "plan"
+    parameter_name = "plan"  # the plans list's subscriber counts link here with ?plan=<id>
 
 
 # --- Professionals -----------------------------------------------------------------------------
@@ -206,7 +191,7 @@ class ProfessionalPlanAdmin(admin.ModelAdmin):
     )
     list_display_links = ("id", "name")
     list_editable = ("price", "is_active")
-    list_filter = ("is_active", ProfessionalChoiceFilter, "currency")
+    list_filter = ("is_active", ProfessionalFilter, "currency")
     search_fields = ("name", "^professional__user__username")
     list_select_related = ("professional__user",)
     autocomplete_fields = ("professional",)
@@ -269,7 +254,7 @@ class SubscriptionAdmin(ReadOnlyHistoryAdmin):
         "expires_at",
         "cancelled_at",
     )
-    list_filter = ("status", PlanChoiceFilter)
+    list_filter = ("status", PlanFilter)
     date_hierarchy = "started_at"
     search_fields = ("^user__username", "=id")
     # Millions of rows: the page is read by primary key without JOINs (MariaDB would drive a

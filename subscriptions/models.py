@@ -163,7 +163,9 @@ class Subscription(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} → plan {self.plan_id} ({self.status})"
+        # Names, not ids: the admin shows this in titles and pickers (select_related user and
+        # plan where many are listed).
+        return f"{self.user} → {self.plan} ({self.status})"
 
     def grants_access(self, now=None) -> bool:
         """Active and not past `expires_at` (the row-level twin of `entitling()`)."""

@@ -414,3 +414,40 @@ class TestPaymentAdmin:
         fifty = changelist_queries(client, url)
 
         assert one == fifty
+
+
+class TestLargeTableFilters:
+    """Issue 20 point 10: plan and professional filters are autocompletes, labels are names."""
+
+    def test_subscriptions_plan_filter_is_an_autocomplete(self, client, platform_staff):
+        plan = PlanFactory(name="Yoga basics")
+        wanted = SubscriptionFactory(plan=plan)
+        SubscriptionFactory()
+        client.force_login(platform_staff)
+
+        response = client.get(
+            reverse("admin:subscriptions_subscription_changelist"), {"plan": plan.pk}
+        )
+
+        assert list(response.context["cl"].result_list) == [wanted]
+        html = response.content.decode()
+        assert 'name="plan"' in html and "admin-autocomplete" in html
+        assert f'<option value="{plan.pk}" selected>Yoga basics</option>' in html
+
+    def test_plans_professional_filter_is_an_autocomplete(self, client, platform_staff):
+        plan = PlanFactory()
+        PlanFactory()
+        client.force_login(platform_staff)
+
+        response = client.get(
+            reverse("admin:subscriptions_professionalplan_changelist"),
+            {"professional": plan.professional_id},
+        )
+
+        assert list(response.context["cl"].result_list) == [plan]
+        assert "admin-autocomplete" in response.content.decode()
+
+    def test_subscription_label_names_the_user_and_plan(self):
+        subscription = SubscriptionFactory(plan__name="Yoga basics", user__username="alice")
+
+        assert str(subscription) == "alice → Yoga basics (active)"
