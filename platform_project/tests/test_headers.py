@@ -134,3 +134,19 @@ class TestStaticManifest:
         }
 
         assert [m.id for m in checks.run_checks() if m.id == "platform.W002"] == []
+
+
+def test_with_a_manifest_a_missing_entry_is_still_an_error(settings, tmp_path):
+    # The fallback is for "collectstatic never ran" only; WhiteNoise's indexing relies on the
+    # error for files a manifest does not list.
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "platform_project.static_storage.ManifestStaticFilesStorage"},
+    }
+
+    with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
+        staticfiles_storage.url("admin/css/base.css")
