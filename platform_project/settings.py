@@ -358,7 +358,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX_TRIM": False,
-    "ENUM_NAME_OVERRIDES": {},
+    # Stable, readable enum names for generated clients (two `status` fields would otherwise be
+    # named after whichever components they first appear in).
+    "ENUM_NAME_OVERRIDES": {
+        "SubscriptionStatusEnum": "subscriptions.models.SubscriptionStatus",
+        "ReportStatusEnum": "chat.models.ReportStatus",
+    },
     # <id:...> path segments (platform_project.converters) are integers, as SPEC names them.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

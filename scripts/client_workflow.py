@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from platform_client import AuthenticatedClient, Client
 from platform_client.api.accounts import login, signup
-from platform_client.api.chat import chat_channels_messages_create, chat_channels_messages_list
+from platform_client.api.chat import channel_message_create, channel_messages_list
 from platform_client.api.plans import plan_create, plans_list
 from platform_client.api.professionals import professional_apply
 from platform_client.api.subscriptions import subscribe
@@ -32,9 +32,9 @@ from platform_client.models import (
     PlanOutput,
     ProfessionalApplyInputRequest,
     ProfessionalOutput,
-    StatusEnum,
     SubscribeInputRequest,
     SubscriptionOutput,
+    SubscriptionStatusEnum,
 )
 
 PASSWORD = "generated-client-passphrase-7"
@@ -116,21 +116,19 @@ def learner(base_url: str, professional_username: str) -> None:
         ),
         SubscriptionOutput,
     )
-    assert subscription.status == StatusEnum.ACTIVE, subscription
+    assert subscription.status == SubscriptionStatusEnum.ACTIVE, subscription
     channel_id = subscription.channel_id
     assert isinstance(channel_id, int), subscription
 
     posted = expect(
-        chat_channels_messages_create.sync(
+        channel_message_create.sync(
             channel_id,
             client=client,
             body=MessageCreateInputRequest(content="Hello from the generated client"),
         ),
         MessageOutput,
     )
-    page = expect(
-        chat_channels_messages_list.sync(channel_id, client=client), PaginatedMessageOutputList
-    )
+    page = expect(channel_messages_list.sync(channel_id, client=client), PaginatedMessageOutputList)
     assert [m.message_id for m in page.results][:1] == [posted.message_id], page
     assert page.results[0].content == "Hello from the generated client"
     print(f"workflow ok: subscription {subscription.subscription_id}, message {posted.seq}")
