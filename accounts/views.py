@@ -37,12 +37,12 @@ from accounts.throttles import (
     TokenConfirmIPThrottle,
 )
 from platform_project.schema import (
-    BAD_REQUEST_SCHEMA,
     FORBIDDEN,
     THROTTLED,
     UNAUTHENTICATED,
     VALIDATION_ERROR,
     error,
+    validation_error,
 )
 
 TAGS = ["accounts"]
@@ -361,11 +361,10 @@ class AccountRecoveryViewSet(viewsets.GenericViewSet):
         request=PasswordResetConfirmInputSerializer,
         responses={
             204: OpenApiResponse(description="Password set."),
-            400: OpenApiResponse(
-                BAD_REQUEST_SCHEMA,
-                description=(
-                    "Field errors, or `invalid_token`: the link is wrong, used or expired."
-                ),
+            400: validation_error(
+                "invalid_token",
+                name="InvalidLinkError",
+                description="Field errors, or `invalid_token`: the link is wrong, used or expired.",
                 examples=INVALID_PASSWORD_RESET_LINK.examples,
             ),
             429: THROTTLED,
@@ -392,8 +391,9 @@ class AccountRecoveryViewSet(viewsets.GenericViewSet):
         request=EmailChangeConfirmInputSerializer,
         responses={
             204: OpenApiResponse(description="The new address is in force."),
-            400: OpenApiResponse(
-                BAD_REQUEST_SCHEMA,
+            400: validation_error(
+                "invalid_token",
+                name="InvalidLinkError",
                 description=(
                     "Field errors, or `invalid_token`: the link is wrong, used, replaced by a "
                     "newer one or expired."

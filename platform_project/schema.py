@@ -87,14 +87,18 @@ def error(description: str, *codes: str, name: str | None = None) -> OpenApiResp
     )
 
 
-def validation_error(*codes: str, name: str | None = None) -> OpenApiResponse:
+def validation_error(
+    *codes: str, name: str | None = None, description: str | None = None, examples=()
+) -> OpenApiResponse:
     """A 400: field errors (DRF's shape, the shared `FieldErrors`), or `{detail, code}` for a
     body that is not valid JSON at all (`parse_error`) or a domain rule (`codes`)."""
     codes = ("parse_error", *codes)
     described = ", ".join(f"`{code}`" for code in codes)
     return OpenApiResponse(
         {"oneOf": [error_schema(*codes, name=name), _ref("FieldErrors")]},
-        description=f"Invalid input: field → messages, or `{{detail, code}}` ({described}).",
+        description=description
+        or f"Invalid input: field → messages, or `{{detail, code}}` ({described}).",
+        examples=list(examples),
     )
 
 
