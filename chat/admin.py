@@ -16,7 +16,7 @@ from django.utils.text import Truncator
 from chat.models import ChannelMembership, ChatChannel, ChatMessage
 from chat.services import message_set_hidden
 from platform_project.admin_tools import (
-    EstimatedCountPaginator,
+    CachedCountPaginator,
     ReadOnlyMixin,
     count_subquery,
     run_per_object,
@@ -146,7 +146,7 @@ class ChatMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ordering = ("-id",)
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
+    paginator = CachedCountPaginator
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("channel", "sender", "hidden_by")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from platform_project.admin_tools import (
-    EstimatedCountPaginator,
+    CachedCountPaginator,
     ReadOnlyMixin,
     count_subquery,
     run_per_object,
@@ -267,7 +267,7 @@ class SubscriptionAdmin(ReadOnlyHistoryAdmin):
     # Millions of rows: no COUNT(*) of the whole table, no facet counts.
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
+    paginator = CachedCountPaginator
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("user", "plan")
@@ -304,7 +304,7 @@ class PaymentAdmin(ReadOnlyHistoryAdmin):
     ordering = ("-id",)
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
+    paginator = CachedCountPaginator
 
     def get_queryset(self, request):
         return (
