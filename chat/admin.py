@@ -1,20 +1,32 @@
-"""Staff admin for chat: channels with their members, and message moderation.
+"""Staff admin for chat: channels with their members, message moderation, the report queue.
 
 Channels, memberships and messages are written by the chat services (a subscription opens its
 course channel; members post). Staff look, and moderate through the hide / unhide actions,
-which call `message_set_hidden`. The message table is the largest in the system: its change
-list reads one page by primary key and never counts the whole table.
+which call `message_set_hidden`, and through the report queue (`reports_resolve`). The message
+table is the largest in the system: its change list reads one page by primary key and counts
+once in a while (CachedCountPaginator).
+
+Privacy: direct conversations are not in the messages list. Staff see a direct message only when
+someone reports it, in the report queue: that message and the report, without the conversation
+around it.
 """
 
 from admin_auto_filters.filters import AutocompleteFilter
 from django.contrib import admin
 from django.db.models import OuterRef
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from chat.models import ChannelMembership, ChatChannel, ChatMessage
-from chat.services import message_set_hidden
+from chat.models import (
+    ChannelMembership,
+    ChannelType,
+    ChatChannel,
+    ChatMessage,
+    MessageReport,
+    ReportStatus,
+)
+from chat.services import message_set_hidden, reports_resolve
 from platform_project.admin_tools import (
     CachedCountPaginator,
     ReadOnlyMixin,
@@ -149,7 +161,15 @@ class ChatMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     paginator = CachedCountPaginator
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("channel", "sender", "hidden_by")
+        # Direct conversations stay out (see the module's docstring): a subquery of the few
+        # direct channels, not a JOIN (see list_select_related).
+        direct = ChatChannel.objects.filter(channel_type=ChannelType.DIRECT_MESSAGE).values("pk")
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(channel_id__in=direct)
+            .prefetch_related("channel", "sender", "hidden_by")
+        )
 
     def get_search_results(self, request, queryset, search_term):
         # `queryset` comes already filtered by the list filters, the channel included.
@@ -191,3 +211,87 @@ class ChatMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
             lambda m: message_set_hidden(message=m, hidden=False, by=request.user),
             "Unhidden",
         )
+
+
+CONTEXT_MESSAGES = 3  # on each side of a reported message in a course channel
+
+
+class ReportStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return ReportStatus.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+@admin.register(MessageReport)
+class MessageReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The report queue: open reports first, oldest first; hide the messages or dismiss."""
+
+    list_display = ("id", "status", "created_at", "reporter", "sender", "excerpt", "reason")
+    list_filter = (ReportStatusFilter,)
+    search_fields = ("=message__id", "^reporter__username")
+    list_select_related = ("reporter", "message__sender")
+    fields = ("status", "reason", "reporter", "created_at", "resolved_by", "resolved_at", "context")
+    readonly_fields = fields
+    actions = ("hide_messages", "dismiss")
+    paginator = CachedCountPaginator
+
+    # Open reports first: "open" sorts after "dismissed" and "actioned", so descending status
+    # (a test holds the order); then oldest first.
+    ordering = ("-status", "created_at", "id")
+
+    def has_moderate_permission(self, request) -> bool:
+        return request.user.has_perm("chat.change_messagereport")
+
+    @admin.display(description="sender")
+    def sender(self, report: MessageReport) -> str:
+        return report.message.sender.username
+
+    @admin.display(description="message")
+    def excerpt(self, report: MessageReport) -> str:
+        return Truncator(report.message.content).chars(EXCERPT_LENGTH)
+
+    @admin.display(description="the message in its channel")
+    def context(self, report: MessageReport) -> str:
+        message = report.message
+        if message.channel.channel_type == ChannelType.DIRECT_MESSAGE:
+            around = [message]  # a direct conversation: the reported message alone
+        else:
+            around = (
+                ChatMessage.objects.filter(
+                    channel_id=message.channel_id,
+                    seq__gte=message.seq - CONTEXT_MESSAGES,
+                    seq__lte=message.seq + CONTEXT_MESSAGES,
+                )
+                .select_related("sender")
+                .order_by("seq")
+            )
+        return format_html_join(
+            "",
+            '<p style="{}">#{} {} ({}){}: {}</p>',
+            (
+                (
+                    "font-weight: bold" if m.pk == message.pk else "",
+                    m.seq,
+                    m.sender.username,
+                    m.created_at.strftime("%Y-%m-%d %H:%M"),
+                    " [hidden]" if m.hidden_at else "",
+                    m.content,
+                )
+                for m in around
+            ),
+        )
+
+    @admin.action(description="Hide the reported messages", permissions=["moderate"])
+    def hide_messages(self, request, queryset):
+        resolved = reports_resolve(reports=list(queryset), by=request.user, hide=True)
+        self.message_user(request, f"Messages hidden; reports resolved: {resolved}.")
+
+    @admin.action(description="Dismiss the selected reports", permissions=["moderate"])
+    def dismiss(self, request, queryset):
+        resolved = reports_resolve(reports=list(queryset), by=request.user, hide=False)
+        self.message_user(request, f"Reports dismissed: {resolved}.")
