@@ -150,6 +150,14 @@ def membership_updated(*, channel_id: int, user_id: int) -> None:
     _after_commit(partial(_send_membership, "updated", channel_id, user_id))
 
 
+def membership_changed(*, channel_id: int, user_id: int, created: bool) -> None:
+    """A subscription (re)activated `user_id`'s membership: added if new, else updated."""
+    if created:
+        membership_added(channel_id=channel_id, user_id=user_id)
+    else:
+        membership_updated(channel_id=channel_id, user_id=user_id)
+
+
 def membership_removed(*, channel_id: int, user_id: int) -> None:
     """`user_id` left the channel: their sockets stop receiving it."""
     _after_commit(partial(_send_membership, "removed", channel_id, user_id))

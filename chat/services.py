@@ -55,14 +55,17 @@ def course_channel_ensure(*, plan: ProfessionalPlan, user: User) -> ChatChannel:
         related_id=plan.pk,
         defaults={"professional_id": plan.professional_id, "name": plan.name},
     )
-    _get_or_create(
+    _, created = _get_or_create(
         ChannelMembership,
         channel=channel,
         user_id=plan.professional.user_id,
         defaults={"role": MembershipRole.PROFESSIONAL},
     )
+    if created:
+        events.membership_added(channel_id=channel.pk, user_id=plan.professional.user_id)
     if user.pk != plan.professional.user_id:
-        _get_or_create(ChannelMembership, channel=channel, user=user)
+        _, created = _get_or_create(ChannelMembership, channel=channel, user=user)
+        events.membership_changed(channel_id=channel.pk, user_id=user.pk, created=created)
     return channel
 
 
