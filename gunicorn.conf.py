@@ -1,4 +1,5 @@
-"""gunicorn settings for production serving: `gunicorn -c gunicorn.conf.py platform_project.wsgi`.
+"""gunicorn settings for production serving: `make serve` (ASGI: REST and the chat socket), or
+`gunicorn -c gunicorn.conf.py platform_project.wsgi` (WSGI: REST only).
 
 Every value can be overridden from the environment (see .env.example).
 """
@@ -17,6 +18,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # difference switching. (Session 1 measured 2-5 workers within noise of each other, when
 # requests cost 2-3 times more CPU.)
 workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() + 1)
+# `sync` for the WSGI application (platform_project.wsgi); `make serve` runs the ASGI application
+# (REST and the chat socket) with platform_project.workers.LiveUvicornWorker (docs/live.md).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # A hung database must end in a 503 before gunicorn kills the worker (and drops the client):
