@@ -145,10 +145,16 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # socket is a fast path only: `resume` and REST `after_seq` replay from the database.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
+    # Pub/sub channels are server-wide, not per database index: the index goes into the prefix,
+    # so deployments (or test runs) on one Redis with different indexes never hear each other.
+    _redis_db = REDIS_URL.split("?", 1)[0].rsplit("/", 1)[-1] if REDIS_URL.count("/") > 2 else ""
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "lp.live"},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL}],
+                "prefix": f"lp.live.{_redis_db or '0'}.",
+            },
         }
     }
 else:
