@@ -269,6 +269,7 @@ async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) ->
 
     loop = asyncio.get_running_loop()
     sent_at: dict[int, float] = {}
+    answered_ms: list[float] = []
     seq_of: dict[int, int] = {}
     failed_posts = 0
     cpu_before = group_cpu_seconds(pgid)
@@ -289,6 +290,7 @@ async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) ->
             response = await client.post(
                 f"/chat/channels/{channel_id}/messages", json={"content": f"bench {index}"}
             )
+            answered_ms.append((loop.time() - sent_at[index]) * 1000)
             if response.status_code == 201:
                 seq_of[index] = response.json()["seq"]
             else:
@@ -338,6 +340,7 @@ async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) ->
         "out_of_order": out_of_order,
         "cpu_us_per_delivery": cpu / deliveries * 1e6 if deliveries else float("nan"),
         "rss_mb": rss,
+        "post_p50": percentile(answered_ms, 0.50),
         "errors": len(errors),
         "wall_s": wall,
     }
@@ -348,6 +351,9 @@ def main() -> None:
         "smoke" if os.environ.get("LIVE_SIZE") == "smoke" else "G1 G2"
     )
     runs = [n for n in names.split() if n]
+    if os.environ.get("LIVE_DURATION"):  # shorter runs while trying things out
+        for name in runs:
+            RUNS[name] = {**RUNS[name], "duration": float(os.environ["LIVE_DURATION"])}
     unknown = [n for n in runs if n not in RUNS]
     if unknown:
         sys.exit(f"unknown runs {unknown}; known: {', '.join(RUNS)}")
@@ -389,15 +395,15 @@ def main() -> None:
     )
     print(
         "| run | members | posts | p50 ms | p95 ms | p99 ms | deliveries/s | lost | duplicated | "
-        "out of order | server CPU µs/delivery | server RSS MB | connect s |"
+        "out of order | server CPU µs/delivery | server RSS MB | connect s | POST p50 ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['run']} | {r['members']:,} | {r['posts']} | {r['p50']:.1f} | {r['p95']:.1f} | "
             f"{r['p99']:.1f} | {r['deliveries_per_s']:,.0f} | {r['lost']} | {r['duplicated']} | "
             f"{r['out_of_order']} | {r['cpu_us_per_delivery']:.0f} | {r['rss_mb']:.0f} | "
-            f"{r['connect_s']:.1f} |"
+            f"{r['connect_s']:.1f} | {r['post_p50']:.1f} |"
         )
     bad = [
         r["run"]
