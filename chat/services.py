@@ -9,6 +9,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
+from chat import events
 from chat.models import (
     ChannelMembership,
     ChannelType,
@@ -140,6 +141,7 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
     ChannelMembership.objects.filter(channel_id=locked.pk, user=sender).update(
         last_read_seq=message.seq
     )
+    events.message_created(message)
     return message
 
 
@@ -181,7 +183,9 @@ def channel_mark_read(
     )
     # Read back rather than computed: a concurrent mark may have raised it further.
     last_read_seq, unread_count = membership_read_state(channel_id=channel.pk, user_id=user.pk)
-    return ReadState(channel_id=channel.pk, last_read_seq=last_read_seq, unread_count=unread_count)
+    state = ReadState(channel_id=channel.pk, last_read_seq=last_read_seq, unread_count=unread_count)
+    events.read_updated(user_id=user.pk, state=state)
+    return state
 
 
 def channels_touch_visibility(*, channel_ids: Iterable[int]) -> None:
@@ -224,6 +228,7 @@ def message_set_hidden(*, message: ChatMessage, hidden: bool, by: User | None) -
     message.hidden_by = by if hidden else None
     message.save(update_fields=["hidden_at", "hidden_by"])
     channels_refresh_last_message(channel_ids=[message.channel_id])
+    events.message_visibility_changed(message, hidden=hidden)
     return message
 
 
