@@ -28,12 +28,18 @@ lint: bootstrap
 schema: bootstrap
 	DJANGO_DEBUG=1 $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-## Production-style serving (see README "Production serving" and docs/live.md): gunicorn with
-## uvicorn workers, REST and the chat socket on one port. Several workers need REDIS_URL (the
-## channel layer) and CACHE_URL (socket tickets, throttles) pointing at Redis.
+## Production-style serving (see README "Production serving"): REST on gunicorn sync workers.
 serve: bootstrap
 	$(PY) manage.py collectstatic --no-input -v0
-	GUNICORN_WORKER_CLASS=platform_project.workers.LiveUvicornWorker \
+	.venv/bin/gunicorn -c gunicorn.conf.py platform_project.wsgi
+
+## The live chat socket (/ws/chat) beside `make serve`, behind the same proxy (docs/live.md):
+## gunicorn with uvicorn workers on LIVE_BIND. Needs REDIS_URL (the channel layer, shared with
+## `make serve`, which publishes) and CACHE_URL (socket tickets) pointing at Redis.
+LIVE_BIND ?= 127.0.0.1:8001
+.PHONY: serve-live
+serve-live: bootstrap
+	GUNICORN_BIND=$(LIVE_BIND) GUNICORN_WORKER_CLASS=platform_project.workers.LiveUvicornWorker \
 		.venv/bin/gunicorn -c gunicorn.conf.py platform_project.asgi:application
 
 ## Benchmark on MariaDB (BENCH_SIZE=full|small|tiny; see README "Benchmarks").

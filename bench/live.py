@@ -40,10 +40,17 @@ RUNS = {
     "G1": {"members": 200, "rate": 5.0, "duration": 60.0},
     "G2": {"members": 1000, "rate": 5.0, "duration": 60.0},
     "smoke": {"members": 20, "rate": 5.0, "duration": 3.0},
+    # G4 drills, each ending with the audit (every member holds every seq exactly once):
+    # 500 posts sent within 1 s to a 50-member channel;
+    "G4burst": {"members": 50, "rate": 500.0, "duration": 1.0},
+    # every socket dropped for 5 s while 500 messages are posted, then reconnect + resume
+    # (and REST after_seq where the server answers resync).
+    "G4drop": {"members": 100, "rate": 100.0, "duration": 5.0, "drop": True},
 }
 SECRET_KEY = "bench-live-secret-key-not-for-production-0123456789abcdef"
 CONNECT_CONCURRENCY = 50
-DRAIN_SECONDS = 3.0
+DRAIN_SECONDS = 1.0
+CONVERGE_SECONDS = 120.0
 
 
 def database_url() -> str:
@@ -79,13 +86,13 @@ def setup_django(env: dict) -> None:
 
 def make_channel(tag: str, members: int) -> dict:
     """A course channel with a professional and `members` members (one of them the
-    professional); tokens for all of them."""
+    professional, the others active subscribers); tokens for all of them."""
     from django.contrib.auth.hashers import make_password
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
     from chat.models import ChannelMembership, ChannelType, ChatChannel, MembershipRole
-    from subscriptions.models import Professional, ProfessionalPlan
+    from subscriptions.models import Professional, ProfessionalPlan, Subscription
 
     stamp = f"{tag}{int(time.time())}"
     password = make_password("bench-live-password")
@@ -117,6 +124,10 @@ def make_channel(tag: str, members: int) -> dict:
         ],
         batch_size=1000,
     )
+    # Members are subscribers, as subscribing makes them: they read the channel over REST too.
+    Subscription.objects.bulk_create(
+        [Subscription(user=user, plan=plan) for user in users[1:]], batch_size=1000
+    )
     return {
         "channel_id": channel.pk,
         "owner_token": str(AccessToken.for_user(owner)),
@@ -124,8 +135,10 @@ def make_channel(tag: str, members: int) -> dict:
     }
 
 
-def free_port() -> int:
+def free_port(taken: tuple[int, ...] = ()) -> int:
     for port in range(8526, 8530):
+        if port in taken:
+            continue
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -138,21 +151,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(env: dict, port: int, logfile) -> subprocess.Popen:
+def start_server(env: dict, port: int, logfile, *, asgi: bool) -> subprocess.Popen:
+    """`make serve-live` (asgi: the socket, and REST too) or `make serve` (REST on sync workers)."""
+    app = "platform_project.asgi:application" if asgi else "platform_project.wsgi"
+    worker = "platform_project.workers.LiveUvicornWorker" if asgi else "sync"
     server = subprocess.Popen(
-        [
-            GUNICORN,
-            "-c",
-            "gunicorn.conf.py",
-            "--log-level",
-            "warning",
-            "platform_project.asgi:application",
-        ],
+        [GUNICORN, "-c", "gunicorn.conf.py", "--log-level", "warning", app],
         cwd=ROOT,
         env={
             **env,
             "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_WORKER_CLASS": "platform_project.workers.LiveUvicornWorker",
+            "GUNICORN_WORKER_CLASS": worker,
             "GUNICORN_ACCESSLOG": "/dev/null",
         },
         stdout=logfile,
@@ -224,11 +233,18 @@ def percentile(values: list[float], fraction: float) -> float:
 class Member:
     def __init__(self, token: str):
         self.token = token
-        self.received: list[tuple[int, int, float]] = []  # (seq, post index, arrival)
+        # (seq, post index, arrival, connection number)
+        self.received: list[tuple[int, int, float, int]] = []
         self.ws = None
+        self.connections = 0
+        self.resyncs: list[int] = []  # from_seq of each resync frame
+        self.fetched: set[int] = set()  # seqs read from REST after a resync
+        self.caught_up = 0  # resyncs answered so far
 
 
-async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) -> dict:
+async def run_one(
+    name: str, spec: dict, port: int, rest_port: int, channel: dict, pgids: list[int]
+) -> dict:
     import httpx
     from websockets.asyncio.client import connect
 
@@ -247,6 +263,7 @@ async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) ->
                 max_queue=None,
                 open_timeout=30,
             )
+            member.connections += 1
             hello = json.loads(await member.ws.recv())
             assert hello["type"] == "hello", hello
 
@@ -258,10 +275,25 @@ async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) ->
                 frame = json.loads(text)
                 if frame["type"] == "message.created":
                     index = int(frame["message"]["content"].rsplit(" ", 1)[1])
-                    member.received.append((frame["seq"], index, now))
+                    member.received.append((frame["seq"], index, now, member.connections))
+                elif frame["type"] == "resync":
+                    member.resyncs.append(frame["from_seq"])
         except Exception as error:
             errors.append(repr(error))
 
+    async def catch_up(member: Member) -> None:
+        """What a client does on a resync: read the rest from REST (after_seq, every page)."""
+        headers = {"Authorization": f"Bearer {member.token}"}
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as rest:
+            for from_seq in member.resyncs[member.caught_up :]:
+                member.caught_up += 1
+                url = f"/chat/channels/{channel_id}/messages?after_seq={from_seq - 1}&page_size=200"
+                while url:
+                    page = (await rest.get(url)).json()
+                    member.fetched.update(item["seq"] for item in page["results"])
+                    url = page["next"]
+
+    base = f"http://127.0.0.1:{rest_port}"
     started = time.monotonic()
     await asyncio.gather(*(open_socket(m) for m in members))
     connect_seconds = time.monotonic() - started
@@ -272,10 +304,10 @@ async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) ->
     answered_ms: list[float] = []
     seq_of: dict[int, int] = {}
     failed_posts = 0
-    cpu_before = group_cpu_seconds(pgid)
+    cpu_before = sum(group_cpu_seconds(pgid) for pgid in pgids)
     wall_before = time.monotonic()
     async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}",
+        base_url=base,
         headers={"Authorization": f"Bearer {channel['owner_token']}"},
         timeout=30,
     ) as client:
@@ -296,33 +328,66 @@ async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) ->
             else:
                 failed_posts += 1
 
+        if spec.get("drop"):
+            # The forced drop: every socket goes away while the posts are sent.
+            for member in members:
+                await member.ws.close()
+            await asyncio.gather(*listeners)
         for index in range(posts):
             await asyncio.sleep(max(0.0, start + index * interval - loop.time()))
             pending.append(asyncio.create_task(post(index)))
         await asyncio.gather(*pending)
+        if spec.get("drop"):
+            # Back: reconnect, resume from the last seq each member holds, then live again.
+            await asyncio.gather(*(open_socket(m) for m in members))
+            listeners = [asyncio.create_task(listen(m)) for m in members]
+            for member in members:
+                last = max((seq for seq, *_ in member.received), default=0)
+                await member.ws.send(
+                    json.dumps({"type": "resume", "cursors": {str(channel_id): last}})
+                )
+            for index in range(posts, posts + 10):  # live traffic after the return
+                await asyncio.sleep(0.1)
+                pending.append(asyncio.create_task(post(index)))
+            await asyncio.gather(*pending)
+    # The audit waits until every member holds every posted seq (live, replayed or read from
+    # REST after a resync), or CONVERGE_SECONDS have passed.
+    expected = set(seq_of.values())
+    deadline = loop.time() + CONVERGE_SECONDS
     await asyncio.sleep(DRAIN_SECONDS)
+    while True:
+        await asyncio.gather(*(catch_up(m) for m in members if len(m.resyncs) > m.caught_up))
+        missing = [m for m in members if expected - m.fetched - {r[0] for r in m.received}]
+        if not missing or loop.time() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    converge_seconds = loop.time() - start
     wall = time.monotonic() - wall_before
-    cpu = group_cpu_seconds(pgid) - cpu_before
-    rss = group_rss_mb(pgid)
+    cpu = sum(group_cpu_seconds(pgid) for pgid in pgids) - cpu_before
+    rss = group_rss_mb(pgids[0])
     for member in members:
         await member.ws.close()
     for task in listeners:
         task.cancel()
 
-    expected = set(seq_of.values())
     latencies, lost, duplicated, out_of_order, deliveries = [], 0, 0, 0, 0
     for member in members:
-        seen, last = set(), 0
-        for seq, index, arrival in member.received:
+        # Frames of one socket connection: a reconnect starts a new one (the client dedupes by
+        # seq across them, as the protocol says; within one socket nothing may repeat).
+        held, sockets = set(member.fetched), {}
+        for seq, index, arrival, connection in member.received:
             deliveries += 1
+            seen, last = sockets.setdefault(connection, (set(), [0]))
             if seq in seen:
                 duplicated += 1
             seen.add(seq)
-            if seq < last:
+            held.add(seq)
+            if seq < last[0]:
                 out_of_order += 1
-            last = max(last, seq)
-            latencies.append((arrival - sent_at[index]) * 1000)
-        lost += len(expected - seen)
+            last[0] = max(last[0], seq)
+            if not spec.get("drop") or index >= posts:  # live frames (not replayed ones)
+                latencies.append((arrival - sent_at[index]) * 1000)
+        lost += len(expected - held)
     active = spec["duration"]
     return {
         "run": name,
@@ -343,6 +408,8 @@ async def run_one(name: str, spec: dict, port: int, channel: dict, pgid: int) ->
         "post_p50": percentile(answered_ms, 0.50),
         "errors": len(errors),
         "wall_s": wall,
+        "resyncs": sum(len(m.resyncs) for m in members),
+        "converge_s": converge_seconds,
     }
 
 
@@ -375,35 +442,49 @@ def main() -> None:
     setup_django(env)
     channels = {name: make_channel(name, RUNS[name]["members"]) for name in runs}
     port = free_port()
+    # REST on sync workers (`make serve`) beside the socket server (`make serve-live`), as
+    # deployed behind one proxy; LIVE_REST=asgi serves REST from the socket server too.
+    rest_on_asgi = os.environ.get("LIVE_REST") == "asgi"
+    rest_port = port if rest_on_asgi else free_port((port,))
     logpath = Path(tempfile.gettempdir()) / f"lp_bench_live_{port}.log"
     results = []
+    servers = []
     with open(logpath, "w") as logfile:
-        server = start_server(env, port, logfile)
         try:
+            servers.append(start_server(env, port, logfile, asgi=True))
+            if not rest_on_asgi:
+                servers.append(start_server(env, rest_port, logfile, asgi=False))
+            pgids = [server.pid for server in servers]
             for name in runs:
                 print(f"{name}: {RUNS[name]}", file=sys.stderr, flush=True)
                 results.append(
-                    asyncio.run(run_one(name, RUNS[name], port, channels[name], server.pid))
+                    asyncio.run(run_one(name, RUNS[name], port, rest_port, channels[name], pgids))
                 )
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(30)
+            for server in servers:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(30)
     print(
-        f"\nLive chat on {os.cpu_count()} cores: gunicorn + uvicorn workers "
-        f"({os.environ.get('GUNICORN_WORKERS') or 'gunicorn.conf.py default'}), Redis pub/sub "
-        "layer, MariaDB, clients in one asyncio process on the same machine.\n"
+        f"\nLive chat on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}): "
+        f"sockets on gunicorn + uvicorn workers, REST on "
+        f"{'the same server' if rest_on_asgi else 'gunicorn sync workers'} "
+        f"({os.environ.get('GUNICORN_WORKERS') or 'gunicorn.conf.py default'} workers each), "
+        "Redis pub/sub layer, MariaDB, clients in one asyncio process on the same machine. "
+        "Server CPU: both servers; RSS: the socket server.\n"
     )
     print(
         "| run | members | posts | p50 ms | p95 ms | p99 ms | deliveries/s | lost | duplicated | "
-        "out of order | server CPU µs/delivery | server RSS MB | connect s | POST p50 ms |"
+        "out of order | server CPU µs/delivery | server RSS MB | connect s | POST p50 ms | "
+        "resyncs | all held after s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['run']} | {r['members']:,} | {r['posts']} | {r['p50']:.1f} | {r['p95']:.1f} | "
             f"{r['p99']:.1f} | {r['deliveries_per_s']:,.0f} | {r['lost']} | {r['duplicated']} | "
             f"{r['out_of_order']} | {r['cpu_us_per_delivery']:.0f} | {r['rss_mb']:.0f} | "
-            f"{r['connect_s']:.1f} | {r['post_p50']:.1f} |"
+            f"{r['connect_s']:.1f} | {r['post_p50']:.1f} | {r['resyncs']} | "
+            f"{r['converge_s']:.1f} |"
         )
     bad = [
         r["run"]

@@ -1,5 +1,6 @@
-"""The gunicorn worker class of ASGI serving (`make serve`): uvicorn, through the uvicorn-worker
-package (uvicorn's own `uvicorn.workers` is deprecated), with the chat socket's settings."""
+"""The gunicorn worker class of the chat socket (`make serve-live`): uvicorn, through the
+uvicorn-worker package (uvicorn's own `uvicorn.workers` is deprecated), with the socket's
+settings."""
 
 import os
 
