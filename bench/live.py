@@ -398,7 +398,8 @@ async def run_one(
         "p50": percentile(latencies, 0.50),
         "p95": percentile(latencies, 0.95),
         "p99": percentile(latencies, 0.99),
-        "deliveries_per_s": deliveries / active,
+        # Over the time until every member held every seq (at least the posting time).
+        "deliveries_per_s": deliveries / max(active, converge_seconds),
         "deliveries": deliveries,
         "lost": lost,
         "duplicated": duplicated,
