@@ -138,7 +138,7 @@ def read_updated(*, user_id: int, state) -> None:
 
 
 # --- Memberships ---------------------------------------------------------------------------------
-# The payloads are read after the commit: the row as it now stands, by the one entitlement rule.
+# The payloads are read after the commit: the REST channel-list row as it now stands.
 def membership_added(*, channel_id: int, user_id: int) -> None:
     """`user_id` became a member: their sockets join the channel and get its channel-list row."""
     _after_commit(partial(_send_membership, "added", channel_id, user_id))
@@ -155,6 +155,12 @@ def membership_changed(*, channel_id: int, user_id: int, created: bool) -> None:
     if created:
         membership_added(channel_id=channel_id, user_id=user_id)
     else:
+        membership_updated(channel_id=channel_id, user_id=user_id)
+
+
+def memberships_updated(*, channel_id: int, user_ids) -> None:
+    """`membership_updated` for several members (a direct channel blocked or unblocked)."""
+    for user_id in user_ids:
         membership_updated(channel_id=channel_id, user_id=user_id)
 
 
@@ -175,7 +181,7 @@ def _send_membership(action: str, channel_id: int, user_id: int) -> None:
 
 def membership_event(action: str, *, channel_id: int, user_id: int) -> dict | None:
     """The layer message of a membership change, read from the database now."""
-    from chat.live_reads import channel_list_row, channel_rights
+    from chat.live_reads import channel_list_row
 
     if action == "removed":
         frame = {"type": "membership.removed", "channel_id": channel_id}
@@ -188,14 +194,12 @@ def membership_event(action: str, *, channel_id: int, user_id: int) -> dict | No
             "text": encode(frame),
         }
     user = User.objects.filter(pk=user_id).first()
-    channel = ChatChannel.objects.filter(pk=channel_id).first()
-    if user is None or channel is None:
+    last_seq = ChatChannel.objects.filter(pk=channel_id).values_list("last_seq", flat=True).first()
+    row = None if user is None else channel_list_row(user=user, channel_id=channel_id)
+    if row is None or last_seq is None:  # gone meanwhile
         return None
-    last_seq, can_post = channel_rights(user=user, channel=channel)
+    can_post = row["can_post"]
     if action == "added":
-        row = channel_list_row(user=user, channel_id=channel_id)
-        if row is None:  # removed again meanwhile
-            return None
         frame = {"type": "membership.added", "channel": row}
     else:
         frame = {"type": "membership.updated", "channel_id": channel_id, "can_post": can_post}

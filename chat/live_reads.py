@@ -1,9 +1,9 @@
 """Database reads of the live sockets (chat.consumers, chat.events). Sync: consumers run them
 through `database_sync_to_async`.
 
-Rights come from the one entitlement rule: `chat.services.channel_entitlement` for one channel,
-and the channel list's `can_post` column (`selectors.channel_list_for_user`, the rule's queryset
-form) for every channel of a user at once. Rows are shaped by the REST output serializers.
+`can_post` is the REST channel list's column (`selectors.channel_list_for_user`: the
+entitlement rule's queryset form, and a blocked direct channel), for one channel or all of a
+user's. Rows are shaped by the REST output serializers.
 """
 
 from django.db.models import F
@@ -12,7 +12,6 @@ from accounts.models import User
 from chat.models import ChannelMembership, ChatChannel
 from chat.selectors import channel_list_for_user, channel_messages
 from chat.serializers import ChannelListItemOutputSerializer, MessageOutputSerializer
-from chat.services import channel_entitlement
 
 # A resume replays at most this many messages of one channel; beyond, the client gets `resync`.
 REPLAY_LIMIT = 500
@@ -36,14 +35,15 @@ def hello_channels(*, user: User) -> list[dict]:
     )
 
 
-def channel_rights(*, user: User, channel: ChatChannel) -> tuple[int, bool]:
-    """(the channel's last_seq, whether `user` may post in it) now."""
-    return channel.last_seq, channel_entitlement(user=user, channel=channel).can_post
-
-
 def can_post(*, user: User, channel_id: int) -> bool:
-    channel = ChatChannel.objects.filter(pk=channel_id).select_related("professional").first()
-    return channel is not None and channel_entitlement(user=user, channel=channel).can_post
+    """Whether `user` may post in the channel now, as the REST channel list says (the
+    entitlement rule, and a blocked direct channel)."""
+    return bool(
+        channel_list_for_user(user=user)
+        .filter(channel_id=channel_id)
+        .values_list("can_post", flat=True)
+        .first()
+    )
 
 
 def channel_list_row(*, user: User, channel_id: int) -> dict | None:

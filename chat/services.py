@@ -292,6 +292,7 @@ def direct_channel_open(*, user: User, peer_id: int) -> tuple[ChatChannel, bool]
                     else MembershipRole.MEMBER
                 )
                 ChannelMembership.objects.create(channel=channel, user=member, role=role)
+                events.membership_added(channel_id=channel.pk, user_id=member.pk)
     except IntegrityError:
         return pair.get().channel, False
     return channel, True
@@ -327,6 +328,9 @@ def direct_channel_set_blocked(*, channel: ChatChannel, user: User, blocked: boo
     else:
         raise Forbidden("You are not a member of this channel.", code="cannot_read")
     direct.save(update_fields=["blocked_by_low", "blocked_by_high"])
+    events.memberships_updated(
+        channel_id=channel.pk, user_ids=(direct.user_low_id, direct.user_high_id)
+    )
 
 
 # --- Reports -----------------------------------------------------------------------------------

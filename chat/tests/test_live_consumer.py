@@ -493,3 +493,28 @@ async def test_idle_socket_keeps_receiving(live):
     await asyncio.sleep(6)
     await in_thread(post)(live["channel"], live["professional"])
     assert (await frame(socket))["seq"] == 1
+
+
+async def test_direct_channel_open_and_block_reach_both_sides(live):
+    from chat.services import direct_channel_open, direct_channel_set_blocked
+
+    learner, _ = await connect(live["learner"])
+    professional, _ = await connect(live["professional"])
+
+    channel, created = await in_thread(direct_channel_open)(
+        user=live["learner"], peer_id=live["professional"].pk
+    )
+    assert created
+    for socket, user in ((learner, live["learner"]), (professional, live["professional"])):
+        assert await frame(socket) == {
+            "type": "membership.added",
+            "channel": await in_thread(rest_channel_row)(user, channel.pk),
+        }
+    await in_thread(post)(channel, live["professional"], "Hi, about your exercise")
+    assert (await frame(learner))["channel_id"] == channel.pk
+    assert (await frame(professional))["channel_id"] == channel.pk
+
+    await in_thread(direct_channel_set_blocked)(channel=channel, user=live["learner"], blocked=True)
+    blocked = {"type": "membership.updated", "channel_id": channel.pk, "can_post": False}
+    assert await frame(learner) == blocked
+    assert await frame(professional) == blocked
