@@ -101,6 +101,7 @@ async def test_ticket_connects_once(live):
         "inactive user",
         "unknown ticket",
         "expired ticket token",
+        "password changed",
     ],
 )
 async def test_bad_credentials_close_4401_before_any_frame(live, case):
@@ -122,6 +123,10 @@ async def test_bad_credentials_close_4401_before_any_frame(live, case):
         kwargs["ticket"] = "no-such-ticket"
     elif case == "expired ticket token":
         kwargs["ticket"] = ticket_issue(user_id=user.pk, token_expires_at=1.0)
+    elif case == "password changed":  # revokes every token issued before it, as in REST
+        kwargs["token"] = access_token(user)
+        user.set_password("a-whole-new-password-77")
+        await in_thread(user.save)()
     socket = communicator(**kwargs)
     assert await socket.connect() == (True, "chat.v1")
     assert await closed_with(socket) == 4401
