@@ -2,6 +2,8 @@
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The socket heartbeat (hello.heartbeat_s reads the same variable).
+export LIVE_HEARTBEAT_SECONDS ?= 20
 
 .PHONY: bootstrap demo test lint schema serve faults load
 
@@ -15,7 +17,8 @@ demo: bootstrap
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input -v0
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
 	DJANGO_DEBUG=1 .venv/bin/uvicorn platform_project.asgi:application --host $(HOST) --port $(PORT) \
-		--lifespan off --ws-max-size 65536
+		--lifespan off --ws-max-size 65536 \
+		--ws-ping-interval $(LIVE_HEARTBEAT_SECONDS) --ws-ping-timeout $(LIVE_HEARTBEAT_SECONDS)
 
 ## Run the test suite (SQLite by default; set DATABASE_URL=mysql://... for MariaDB/MySQL).
 test: bootstrap
