@@ -1,4 +1,6 @@
-"""gunicorn settings for production serving: `gunicorn -c gunicorn.conf.py platform_project.wsgi`.
+"""gunicorn settings for production serving: `make serve` (`gunicorn -c gunicorn.conf.py
+platform_project.wsgi`: REST on sync workers) and `make serve-live` (the chat socket on uvicorn
+workers, GUNICORN_WORKER_CLASS=platform_project.workers.LiveUvicornWorker).
 
 Every value can be overridden from the environment (see .env.example).
 """
@@ -17,6 +19,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # difference switching. (Session 1 measured 2-5 workers within noise of each other, when
 # requests cost 2-3 times more CPU.)
 workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() + 1)
+# `sync` for the WSGI application (REST); `make serve-live` runs the ASGI application (the chat
+# socket) with platform_project.workers.LiveUvicornWorker (docs/live.md).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # A hung database must end in a 503 before gunicorn kills the worker (and drops the client):

@@ -12,10 +12,13 @@ class ChatConfig(AppConfig):
         from chat import receivers
         from chat.selectors import course_channel_id
         from subscriptions.selectors import register_subscription_annotation
-        from subscriptions.signals import subscription_activated
+        from subscriptions.signals import subscription_activated, subscription_ended
 
         subscription_activated.connect(
             receivers.open_course_channel, dispatch_uid="chat.open_course_channel"
+        )
+        subscription_ended.connect(
+            receivers.course_channel_posting_ended, dispatch_uid="chat.course_channel_posting_ended"
         )
         pre_delete.connect(
             receivers.before_account_deletion,

@@ -1,6 +1,7 @@
 """Chat's reactions to subscription and account events. Connected in ChatConfig.ready()."""
 
-from chat.models import ChannelMembership, ChatMessage
+from chat import events
+from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
 from chat.services import (
     channels_refresh_last_message,
     channels_touch_visibility,
@@ -17,6 +18,18 @@ _CHANNELS_OF_DELETED_SENDER = "_chat_channels_of_deleted_sender"
 def open_course_channel(sender, subscription, **kwargs) -> None:
     # Runs inside the subscribe transaction: if this fails, the subscription is rolled back too.
     course_channel_ensure(plan=subscription.plan, user=subscription.user)
+
+
+def course_channel_posting_ended(sender, subscription, **kwargs) -> None:
+    # Cancelled or expired: the member keeps reading the history but no longer posts; their
+    # sockets learn it once the change commits.
+    channel_id = (
+        ChatChannel.objects.filter(channel_type=ChannelType.COURSE, related_id=subscription.plan_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if channel_id is not None:
+        events.membership_updated(channel_id=channel_id, user_id=subscription.user_id)
 
 
 def before_account_deletion(sender, instance, **kwargs) -> None:

@@ -9,6 +9,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
+from chat import events
 from chat.models import (
     ChannelMembership,
     ChannelType,
@@ -55,14 +56,17 @@ def course_channel_ensure(*, plan: ProfessionalPlan, user: User) -> ChatChannel:
         related_id=plan.pk,
         defaults={"professional_id": plan.professional_id, "name": plan.name},
     )
-    _get_or_create(
+    _, created = _get_or_create(
         ChannelMembership,
         channel=channel,
         user_id=plan.professional.user_id,
         defaults={"role": MembershipRole.PROFESSIONAL},
     )
+    if created:
+        events.membership_added(channel_id=channel.pk, user_id=plan.professional.user_id)
     if user.pk != plan.professional.user_id:
-        _get_or_create(ChannelMembership, channel=channel, user=user)
+        _, created = _get_or_create(ChannelMembership, channel=channel, user=user)
+        events.membership_changed(channel_id=channel.pk, user_id=user.pk, created=created)
     return channel
 
 
@@ -137,6 +141,7 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
     ChannelMembership.objects.filter(channel_id=locked.pk, user=sender).update(
         last_read_seq=message.seq
     )
+    events.message_created(message)
     return message
 
 
@@ -178,7 +183,9 @@ def channel_mark_read(
     )
     # Read back rather than computed: a concurrent mark may have raised it further.
     last_read_seq, unread_count = membership_read_state(channel_id=channel.pk, user_id=user.pk)
-    return ReadState(channel_id=channel.pk, last_read_seq=last_read_seq, unread_count=unread_count)
+    state = ReadState(channel_id=channel.pk, last_read_seq=last_read_seq, unread_count=unread_count)
+    events.read_updated(user_id=user.pk, state=state)
+    return state
 
 
 def channels_touch_visibility(*, channel_ids: Iterable[int]) -> None:
@@ -221,6 +228,7 @@ def message_set_hidden(*, message: ChatMessage, hidden: bool, by: User | None) -
     message.hidden_by = by if hidden else None
     message.save(update_fields=["hidden_at", "hidden_by"])
     channels_refresh_last_message(channel_ids=[message.channel_id])
+    events.message_visibility_changed(message, hidden=hidden)
     return message
 
 
@@ -284,6 +292,7 @@ def direct_channel_open(*, user: User, peer_id: int) -> tuple[ChatChannel, bool]
                     else MembershipRole.MEMBER
                 )
                 ChannelMembership.objects.create(channel=channel, user=member, role=role)
+                events.membership_added(channel_id=channel.pk, user_id=member.pk)
     except IntegrityError:
         return pair.get().channel, False
     return channel, True
@@ -319,6 +328,9 @@ def direct_channel_set_blocked(*, channel: ChatChannel, user: User, blocked: boo
     else:
         raise Forbidden("You are not a member of this channel.", code="cannot_read")
     direct.save(update_fields=["blocked_by_low", "blocked_by_high"])
+    events.memberships_updated(
+        channel_id=channel.pk, user_ids=(direct.user_low_id, direct.user_high_id)
+    )
 
 
 # --- Reports -----------------------------------------------------------------------------------

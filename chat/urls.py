@@ -1,5 +1,6 @@
 from django.urls import path
 
+from chat.live_views import WsTicketView
 from chat.views import (
     ChannelMessageViewSet,
     ChannelPageViewSet,
@@ -9,6 +10,7 @@ from chat.views import (
 )
 
 urlpatterns = [
+    path("ws-ticket", WsTicketView.as_view()),
     path("users/<id:user_id>/channels", UserChannelViewSet.as_view({"get": "list"})),
     # The original path: the same message list as …/messages.
     path("channels/<id:channel_id>", ChannelPageViewSet.as_view({"get": "list"})),

@@ -1,10 +1,34 @@
 """Load-balancer probes: cheap, unauthenticated, never throttled, never redirected to HTTPS."""
 
+import asyncio
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 
+logger = logging.getLogger(__name__)
+
 _migrations_checked = False
+# A channel layer that does not answer within this is as good as down for live delivery.
+CHANNEL_LAYER_TIMEOUT_SECONDS = 2.0
+
+
+def channel_layer_kind() -> str:
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    return "redis" if backend.startswith("channels_redis.") else "in-memory"
+
+
+async def _probe_channel_layer() -> None:
+    # A publish to a group nobody is in: one round trip to Redis on the process's own layer
+    # connection (the one live events use), nothing delivered.
+    layer = get_channel_layer()
+    await asyncio.wait_for(
+        layer.group_send("live.readyz", {"type": "live.noop"}), CHANNEL_LAYER_TIMEOUT_SECONDS
+    )
 
 
 # Outside ATOMIC_REQUESTS: opening the request transaction would need the database.
@@ -16,7 +40,8 @@ def healthz(request):
 
 @transaction.non_atomic_requests
 def readyz(request):
-    """Ready for traffic: the database answers and every migration is applied."""
+    """Ready for traffic: the database answers, every migration is applied and the channel
+    layer of live delivery (Redis, or the in-process layer) answers."""
     global _migrations_checked
     connection = connections[DEFAULT_DB_ALIAS]
     try:
@@ -37,4 +62,17 @@ def readyz(request):
         return JsonResponse(
             {"status": "unavailable", "detail": "Database unreachable."}, status=503
         )
-    return JsonResponse({"status": "ready"})
+    kind = channel_layer_kind()
+    try:
+        async_to_sync(_probe_channel_layer)()
+    except Exception:  # whatever the layer raises (connection refused, timeout)
+        logger.warning("readyz: the %s channel layer does not answer", kind, exc_info=True)
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "detail": "Channel layer unreachable.",
+                "channel_layer": kind,
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ready", "channel_layer": kind})

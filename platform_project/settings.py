@@ -152,6 +152,36 @@ AUTH_USER_MODEL = "accounts.User"
 # which only a DEBUG run may use (`check --deploy` fails without CACHE_URL: platform.E001).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# --- Live delivery (WebSocket, chat.consumers) ------------------------------------------------
+# Redis when REDIS_URL is set, so every server process reaches every socket; the in-process layer
+# otherwise (one process: `make demo`). The pub/sub layer, not channels_redis's core layer: the
+# core layer keeps each process's deliveries in one capped Redis list and drops the overflow
+# silently (group_send never raises), which lost most of a 500-post burst; pub/sub has no such
+# cap, and each socket bounds its own outgoing queue instead (chat.consumers). Either way the
+# socket is a fast path only: `resume` and REST `after_seq` replay from the database.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    # Pub/sub channels are server-wide, not per database index: the index goes into the prefix,
+    # so deployments (or test runs) on one Redis with different indexes never hear each other.
+    _redis_db = REDIS_URL.split("?", 1)[0].rsplit("/", 1)[-1] if REDIS_URL.count("/") > 2 else ""
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL}],
+                "prefix": f"lp.live.{_redis_db or '0'}.",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
+# The server pings every socket this often and drops a peer that does not answer within it
+# (uvicorn's ws_ping_interval / ws_ping_timeout, set from this by gunicorn.conf.py and the
+# Makefile); `hello` tells clients.
+LIVE_HEARTBEAT_SECONDS = env.int("LIVE_HEARTBEAT_SECONDS", default=20)
+
 # --- Passwords ---------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

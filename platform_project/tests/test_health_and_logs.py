@@ -17,7 +17,10 @@ def test_healthz_needs_no_database(client):
 @pytest.mark.django_db
 def test_readyz_when_database_and_migrations_are_there(client):
     response = client.get("/readyz/")
-    assert (response.status_code, response.json()) == (200, {"status": "ready"})
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ready", "channel_layer": health.channel_layer_kind()},
+    )
 
 
 @pytest.mark.django_db
