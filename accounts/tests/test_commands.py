@@ -28,6 +28,8 @@ EXPECTED = {
     "chat.view_channelmembership",
     "chat.view_chatmessage",
     "chat.change_chatmessage",
+    "chat.view_messagereport",
+    "chat.change_messagereport",
     "content.add_procontent",
     "content.change_procontent",
     "content.view_procontent",
