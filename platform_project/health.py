@@ -6,7 +6,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 
@@ -31,22 +31,20 @@ async def _probe_channel_layer() -> None:
     )
 
 
-# Outside ATOMIC_REQUESTS: opening the request transaction would need the database.
-@transaction.non_atomic_requests
 def healthz(request):
     """The process is up and serving. Touches no database."""
     return JsonResponse({"status": "ok"})
 
 
-@transaction.non_atomic_requests
 def readyz(request):
     """Ready for traffic: the database answers, every migration is applied and the channel
     layer of live delivery (Redis, or the in-process layer) answers."""
     global _migrations_checked
     connection = connections[DEFAULT_DB_ALIAS]
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        connection.ensure_connection()
+        if not connection.is_usable():  # a kept connection the server has dropped
+            raise DatabaseError("the database connection is not usable")
         if not _migrations_checked:
             # Loading the migration graph is the expensive part; once it matched, it keeps
             # matching for this process (new migrations come with new code, i.e. a restart).

@@ -25,15 +25,20 @@ def test_readyz_when_database_and_migrations_are_there(client):
 
 @pytest.mark.django_db
 def test_readyz_is_503_when_the_database_fails(client, monkeypatch):
-    def broken_cursor(*args, **kwargs):
+    def unreachable(*args, **kwargs):
         raise OperationalError(2003, "Can't connect to MySQL server")
 
-    monkeypatch.setattr(health.connections["default"], "cursor", broken_cursor)
+    monkeypatch.setattr(health.connections["default"], "ensure_connection", unreachable)
     response = client.get("/readyz")
-    assert (response.status_code, response.json()) == (
-        503,
-        {"status": "unavailable", "detail": "Database unreachable."},
-    )
+    monkeypatch.undo()
+    monkeypatch.setattr(health.connections["default"], "is_usable", lambda: False)
+    dropped = client.get("/readyz")
+
+    for answer in (response, dropped):
+        assert (answer.status_code, answer.json()) == (
+            503,
+            {"status": "unavailable", "detail": "Database unreachable."},
+        )
 
 
 @pytest.mark.django_db
