@@ -11,13 +11,9 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers, one per core plus one: the request path is CPU-bound Python with short database
 # waits, and the spare worker takes requests while another waits on a row lock (subscribe,
-# post). Measured (make bench subset, full size, 2 cores, same machine, alternating runs;
-# message page / channel list / post / catalogue / floor req/s): 3 workers 1,146 / 708 / 623 /
-# 970 / 2,155 and 1,183 / 678 / 613 / 975 / 2,102; 5 workers 912 / 590 / 537 / 786 / 1,827 and
-# 831 / 560 / 524 / 758 / 1,665. Gunicorn's suggested starting point (2 * cores + 1) ran ~20%
-# slower on every row here: five processes on two cores with MariaDB beside them spent the
-# difference switching. (Session 1 measured 2-5 workers within noise of each other, when
-# requests cost 2-3 times more CPU.)
+# post). Gunicorn's suggested 2 * cores + 1 was slower on every benchmark row here: more
+# processes than cores, with MariaDB beside them, spend the difference switching
+# (docs/performance.md).
 workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() + 1)
 # `sync` for the WSGI application (REST); `make serve-live` runs the ASGI application (the chat
 # socket) with platform_project.workers.LiveUvicornWorker (docs/live.md).
@@ -37,17 +33,3 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
-
-
-def post_worker_init(worker):
-    """Runs in each worker once it has loaded Django and the project.
-
-    `gc.freeze()` moves everything loaded so far (models, URL patterns, settings, DRF classes:
-    ~80,000 objects) out of the cyclic garbage collector's reach. They live as long as the
-    worker, yet every full collection walked them again; measured in-process, the collector's
-    share of a message page fell from ~0.12 to ~0.07 ms and of a channel list from ~0.17 to
-    ~0.12 ms. The documented use of gc.freeze (Python's gc module docs).
-    """
-    import gc
-
-    gc.freeze()

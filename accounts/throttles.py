@@ -68,8 +68,8 @@ class LoginIPThrottle(_ClientAddressThrottle):
 
 class SignupIPThrottle(_ClientAddressThrottle):
     """Every signup attempt from one client address counts: each successful one stores an
-    account and costs an Argon2 hash (~170 ms of CPU), so an open signup endpoint is an easy way
-    to fill the users table and busy the workers."""
+    account and costs an Argon2 hash (expensive by design), so an open signup endpoint is an
+    easy way to fill the users table and busy the workers."""
 
     scope = "signup_ip"
 
