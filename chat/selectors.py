@@ -8,6 +8,7 @@ from django.db.models import (
     BooleanField,
     Case,
     ExpressionWrapper,
+    F,
     Func,
     IntegerField,
     Max,
@@ -33,7 +34,7 @@ def _count(messages: QuerySet[ChatMessage]) -> Subquery:
     return Subquery(counted, output_field=IntegerField())
 
 
-def unread_count_expression() -> ExpressionWrapper:
+def unread_count_expression() -> Case:
     """Visible messages by others newer than the membership's read mark, as a column of a
     membership row (`channel_id`, `last_read_seq`).
 
@@ -50,9 +51,11 @@ def unread_count_expression() -> ExpressionWrapper:
         )
     )
     # Signed arithmetic: the seqs are unsigned columns, and MySQL refuses an unsigned result
-    # below zero instead of answering a negative number.
-    return ExpressionWrapper(
-        Cast("channel__last_seq", IntegerField())
+    # below zero instead of answering a negative number. A member who has read everything (the
+    # usual row) has nothing unread: CASE skips the count.
+    return Case(
+        When(channel__last_seq__lte=F("last_read_seq"), then=Value(0)),
+        default=Cast("channel__last_seq", IntegerField())
         - Cast("last_read_seq", IntegerField())
         - hidden_after_mark,
         output_field=IntegerField(),
