@@ -188,7 +188,7 @@ class ChannelMessageViewSet(GenericViewSet):
         examples=[MESSAGE_PAGE_EXAMPLE],
         responses={
             200: MessageOutputSerializer(many=True),
-            400: VALIDATION_ERROR,  # a bad `after_seq` (field errors) or cursor (`invalid_cursor`)
+            400: validation_error("invalid_cursor"),  # a bad `after_seq` or cursor
             401: UNAUTHENTICATED,
             403: CANNOT_READ,
             404: CHANNEL_NOT_FOUND,
@@ -291,7 +291,7 @@ class DirectChannelViewSet(GenericViewSet):
         responses={
             200: ChannelListItemOutputSerializer,
             201: ChannelListItemOutputSerializer,
-            400: VALIDATION_ERROR,
+            400: validation_error("direct_self"),
             401: UNAUTHENTICATED,
             403: error(
                 "Direct conversations are between a professional and their learners.",
@@ -331,7 +331,7 @@ class MessageReportViewSet(GenericViewSet):
         request=MessageReportInputSerializer,
         responses={
             201: MessageReportOutputSerializer,
-            400: VALIDATION_ERROR,
+            400: validation_error("own_message"),
             401: UNAUTHENTICATED,
             403: CANNOT_READ,
             404: error("Message not found.", "message_not_found"),

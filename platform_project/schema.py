@@ -7,6 +7,8 @@ the machine `code` values it can carry as an enum. The components are registered
 views declare them and added to the document by `add_error_components` (a postprocessing hook).
 """
 
+import copy
+
 from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
@@ -36,10 +38,22 @@ _component("FieldErrors", FIELD_ERRORS_SCHEMA)
 
 
 def add_error_components(result: dict, generator, request, public) -> dict:
-    """Postprocessing hook: the error components the views referenced."""
+    """Postprocessing hook: the error components the views referenced.
+
+    Any 404 can also be the URL resolver's plain `not_found` (a path segment that is no id at
+    all), so the components 404 responses use list that code too.
+    """
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in _ERROR_COMPONENTS.items():
-        schemas.setdefault(name, schema)
+        schemas.setdefault(name, copy.deepcopy(schema))
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            not_found = operation.get("responses", {}).get("404", {})
+            ref = not_found.get("content", {}).get("application/json", {}).get("schema", {})
+            component = schemas.get(ref.get("$ref", "").rsplit("/", 1)[-1], {})
+            codes = component.get("properties", {}).get("code", {}).get("enum")
+            if codes is not None and "not_found" not in codes:
+                codes.append("not_found")
     return result
 
 

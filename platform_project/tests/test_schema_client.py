@@ -168,3 +168,17 @@ def test_token_errors_document_their_messages(schema):
         "token_type",
         "message",
     ]
+
+
+def test_every_404_lists_the_routers_not_found(schema):
+    # /chat/messages/abc/report matches no route: Django's plain 404, code `not_found`.
+    missing = [
+        (method, path)
+        for method, path, operation in operations(schema)
+        if "404" in operation["responses"]
+        and "not_found"
+        not in resolve(
+            schema, operation["responses"]["404"]["content"]["application/json"]["schema"]
+        )[0]["properties"]["code"]["enum"]
+    ]
+    assert missing == []
