@@ -46,6 +46,8 @@ RUNS = {
     # every socket dropped for 5 s while 500 messages are posted, then reconnect + resume
     # (and REST after_seq where the server answers resync).
     "G4drop": {"members": 100, "rate": 100.0, "duration": 5.0, "drop": True},
+    # 5,000 idle sockets over 50 channels held `duration` s, then one post per channel.
+    "G3": {"members": 5000, "channels": 50, "duration": 300.0, "idle": True},
 }
 SECRET_KEY = "bench-live-secret-key-not-for-production-0123456789abcdef"
 CONNECT_CONCURRENCY = 50
@@ -242,44 +244,112 @@ class Member:
         self.caught_up = 0  # resyncs answered so far
 
 
+async def open_socket(member: Member, url: str, gate: asyncio.Semaphore) -> None:
+    from websockets.asyncio.client import connect
+
+    async with gate:
+        member.ws = await connect(
+            url,
+            subprotocols=["chat.v1", f"bearer.{member.token}"],
+            compression=None,
+            max_queue=None,
+            open_timeout=60,
+        )
+        member.connections += 1
+        hello = json.loads(await member.ws.recv())
+        assert hello["type"] == "hello", hello
+
+
+async def listen(member: Member, errors: list) -> None:
+    """Record every message.created (seq, post index, arrival, connection) and resync."""
+    loop = asyncio.get_running_loop()
+    try:
+        async for text in member.ws:
+            now = loop.time()
+            frame = json.loads(text)
+            if frame["type"] == "message.created":
+                index = int(frame["message"]["content"].rsplit(" ", 1)[1])
+                member.received.append((frame["seq"], index, now, member.connections))
+            elif frame["type"] == "resync":
+                member.resyncs.append(frame["from_seq"])
+    except Exception as error:
+        errors.append(repr(error))
+
+
+async def run_idle(
+    name: str, spec: dict, port: int, rest_port: int, groups: list[dict], pgids: list[int]
+) -> dict:
+    """G3: every socket connected and idle for the hold, then one post per channel, which must
+    reach every member of that channel within 2 s."""
+    import httpx
+
+    loop = asyncio.get_running_loop()
+    url = f"ws://127.0.0.1:{port}/ws/chat"
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    errors: list = []
+    members = [(group, Member(token)) for group in groups for token in group["tokens"]]
+    started = time.monotonic()
+    await asyncio.gather(*(open_socket(m, url, gate) for _, m in members))
+    connect_seconds = time.monotonic() - started
+    listeners = [asyncio.create_task(listen(m, errors)) for _, m in members]
+    await asyncio.sleep(spec["duration"])
+    rss = group_rss_mb(pgids[0])
+    closed = sum(task.done() for task in listeners)
+    sent_at: dict[int, float] = {}
+
+    async def post(index: int, group: dict) -> None:
+        headers = {"Authorization": f"Bearer {group['owner_token']}"}
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{rest_port}", headers=headers
+        ) as c:
+            sent_at[index] = loop.time()
+            response = await c.post(
+                f"/chat/channels/{group['channel_id']}/messages", json={"content": f"idle {index}"}
+            )
+            if response.status_code != 201:
+                errors.append(f"post {response.status_code}")
+
+    await asyncio.gather(*(post(i, group) for i, group in enumerate(groups)))
+    deadline = loop.time() + 10
+    while loop.time() < deadline and any(not m.received for _, m in members):
+        await asyncio.sleep(0.2)
+    latencies = [
+        (m.received[0][2] - sent_at[m.received[0][1]]) * 1000 for _, m in members if m.received
+    ]
+    late = sum(1 for _, m in members if not m.received) + sum(1 for ms in latencies if ms > 2000)
+    for _, member in members:
+        await member.ws.close()
+    for task in listeners:
+        task.cancel()
+    print(
+        f"{name}: {len(members)} sockets over {len(groups)} channels connected in "
+        f"{connect_seconds:.1f} s, held {spec['duration']:.0f} s: {closed} closed during the hold, "
+        f"{len(errors)} errors; socket server RSS {rss:.0f} MB; one post per channel reached "
+        f"every member: p50 {percentile(latencies, 0.5):.0f} ms, max "
+        f"{max(latencies, default=float('nan')):.0f} ms, {late} members late (> 2 s) or missed",
+        flush=True,
+    )
+    return {
+        "run": name,
+        "errors": len(errors) + closed + late,
+        "lost": 0,
+        "duplicated": 0,
+        "out_of_order": 0,
+        "failed_posts": 0,
+        "idle": True,
+    }
+
+
 async def run_one(
     name: str, spec: dict, port: int, rest_port: int, channel: dict, pgids: list[int]
 ) -> dict:
     import httpx
-    from websockets.asyncio.client import connect
 
     members = [Member(token) for token in channel["tokens"]]
     channel_id = channel["channel_id"]
     url = f"ws://127.0.0.1:{port}/ws/chat"
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     errors = []
-
-    async def open_socket(member: Member) -> None:
-        async with gate:
-            member.ws = await connect(
-                url,
-                subprotocols=["chat.v1", f"bearer.{member.token}"],
-                compression=None,
-                max_queue=None,
-                open_timeout=30,
-            )
-            member.connections += 1
-            hello = json.loads(await member.ws.recv())
-            assert hello["type"] == "hello", hello
-
-    async def listen(member: Member) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            async for text in member.ws:
-                now = loop.time()
-                frame = json.loads(text)
-                if frame["type"] == "message.created":
-                    index = int(frame["message"]["content"].rsplit(" ", 1)[1])
-                    member.received.append((frame["seq"], index, now, member.connections))
-                elif frame["type"] == "resync":
-                    member.resyncs.append(frame["from_seq"])
-        except Exception as error:
-            errors.append(repr(error))
 
     async def catch_up(member: Member) -> None:
         """What a client does on a resync: read the rest from REST (after_seq, every page)."""
@@ -295,9 +365,9 @@ async def run_one(
 
     base = f"http://127.0.0.1:{rest_port}"
     started = time.monotonic()
-    await asyncio.gather(*(open_socket(m) for m in members))
+    await asyncio.gather(*(open_socket(m, url, gate) for m in members))
     connect_seconds = time.monotonic() - started
-    listeners = [asyncio.create_task(listen(m)) for m in members]
+    listeners = [asyncio.create_task(listen(m, errors)) for m in members]
 
     loop = asyncio.get_running_loop()
     sent_at: dict[int, float] = {}
@@ -339,8 +409,8 @@ async def run_one(
         await asyncio.gather(*pending)
         if spec.get("drop"):
             # Back: reconnect, resume from the last seq each member holds, then live again.
-            await asyncio.gather(*(open_socket(m) for m in members))
-            listeners = [asyncio.create_task(listen(m)) for m in members]
+            await asyncio.gather(*(open_socket(m, url, gate) for m in members))
+            listeners = [asyncio.create_task(listen(m, errors)) for m in members]
             for member in members:
                 last = max((seq for seq, *_ in member.received), default=0)
                 await member.ws.send(
@@ -439,9 +509,16 @@ def main() -> None:
         "THROTTLE_MESSAGE_POST": "100000000/s",
         "JWT_ACCESS_MINUTES": "60",
     }
+    # Stopped from outside (SIGTERM): still stop the servers (the `finally` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     prepare_database(env)
     setup_django(env)
-    channels = {name: make_channel(name, RUNS[name]["members"]) for name in runs}
+    channels = {}
+    for name in runs:
+        spec = RUNS[name]
+        count = spec.get("channels", 1)
+        groups = [make_channel(f"{name}c{i}", spec["members"] // count) for i in range(count)]
+        channels[name] = groups if spec.get("idle") else groups[0]
     port = free_port()
     # REST on sync workers (`make serve`) beside the socket server (`make serve-live`), as
     # deployed behind one proxy; LIVE_REST=asgi serves REST from the socket server too.
@@ -458,8 +535,9 @@ def main() -> None:
             pgids = [server.pid for server in servers]
             for name in runs:
                 print(f"{name}: {RUNS[name]}", file=sys.stderr, flush=True)
+                run = run_idle if RUNS[name].get("idle") else run_one
                 results.append(
-                    asyncio.run(run_one(name, RUNS[name], port, rest_port, channels[name], pgids))
+                    asyncio.run(run(name, RUNS[name], port, rest_port, channels[name], pgids))
                 )
         finally:
             for server in servers:
@@ -480,6 +558,8 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        if r.get("idle"):
+            continue  # printed as it ran
         print(
             f"| {r['run']} | {r['members']:,} | {r['posts']} | {r['p50']:.1f} | {r['p95']:.1f} | "
             f"{r['p99']:.1f} | {r['deliveries_per_s']:,.0f} | {r['lost']} | {r['duplicated']} | "
