@@ -80,7 +80,7 @@ def server_env(db_url: str, port: int, workdir: Path, workers: str | None) -> di
 
 
 def recreate_database(db_url: str) -> None:
-    from run import mysql_connect  # bench/run.py, beside this script
+    from common import mysql_connect  # bench/common.py, beside this script
 
     name = urlparse(db_url).path.lstrip("/")
     if not name.startswith("lp_ops"):

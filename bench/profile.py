@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import run  # noqa: E402  (bench/run.py: sizes, database URL, fixtures)
+import common  # noqa: E402  (bench/common.py: sizes, database URL)
+import rows  # noqa: E402  (bench/rows.py: fixtures)
 
 
 def main() -> None:
@@ -24,7 +25,7 @@ def main() -> None:
     n = int(os.environ.get("BENCH_PROFILE_N", "300"))
     os.environ.update(
         {
-            "DATABASE_URL": run.database_url(size_name),
+            "DATABASE_URL": common.database_url(size_name),
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "profile-only-" + "x" * 50,
@@ -42,7 +43,7 @@ def main() -> None:
     from django.test import Client
     from pyinstrument import Profiler
 
-    fixtures = run.Fixtures(run.SIZES[size_name], 1)
+    fixtures = rows.Fixtures(common.SIZES[size_name], 1)
     client = Client()
     headers = {"HTTP_HOST": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https"}
 
