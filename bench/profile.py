@@ -17,25 +17,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import common  # noqa: E402  (bench/common.py: sizes, database URL)
 import rows  # noqa: E402  (bench/rows.py: fixtures)
+import server  # noqa: E402  (bench/server.py: the environment of a run)
 
 
 def main() -> None:
     size_name = os.environ.get("BENCH_SIZE", "full")
     row = os.environ.get("BENCH_PROFILE_ROW", "message page")
     n = int(os.environ.get("BENCH_PROFILE_N", "300"))
-    os.environ.update(
-        {
-            "DATABASE_URL": common.database_url(size_name),
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "profile-only-" + "x" * 50,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "THROTTLE_LOGIN_IP": "100000000/s",
-            "THROTTLE_SIGNUP_IP": "100000000/s",
-            "THROTTLE_LOGIN_USERNAME": "100000000/s",
-            "THROTTLE_MESSAGE_POST": "100000000/s",
-        }
-    )
+    # The benchmark server's environment: production settings, the floor route, raised limits.
+    os.environ.update(server.server_env(common.database_url(size_name)))
     import django
 
     django.setup()
