@@ -45,7 +45,7 @@ serve-live: bootstrap
 	GUNICORN_BIND=$(LIVE_BIND) GUNICORN_WORKER_CLASS=platform_project.workers.LiveUvicornWorker \
 		.venv/bin/gunicorn -c gunicorn.conf.py platform_project.asgi:application
 
-## Benchmark on MariaDB (BENCH_SIZE=full|small|tiny; see README "Benchmarks").
+## Benchmark on MariaDB (BENCH_SIZE=full|small|tiny; see docs/performance.md).
 .PHONY: bench
 bench: bootstrap
 	$(PY) bench/run.py

@@ -15,26 +15,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import run  # noqa: E402  (bench/run.py: sizes, database URL, fixtures)
+import common  # noqa: E402  (bench/common.py: sizes, database URL)
+import rows  # noqa: E402  (bench/rows.py: fixtures)
+import server  # noqa: E402  (bench/server.py: the environment of a run)
 
 
 def main() -> None:
     size_name = os.environ.get("BENCH_SIZE", "full")
     row = os.environ.get("BENCH_PROFILE_ROW", "message page")
     n = int(os.environ.get("BENCH_PROFILE_N", "300"))
-    os.environ.update(
-        {
-            "DATABASE_URL": run.database_url(size_name),
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "profile-only-" + "x" * 50,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "THROTTLE_LOGIN_IP": "100000000/s",
-            "THROTTLE_SIGNUP_IP": "100000000/s",
-            "THROTTLE_LOGIN_USERNAME": "100000000/s",
-            "THROTTLE_MESSAGE_POST": "100000000/s",
-        }
-    )
+    # The benchmark server's environment: production settings, the floor route, raised limits.
+    os.environ.update(server.server_env(common.database_url(size_name)))
     import django
 
     django.setup()
@@ -42,7 +33,7 @@ def main() -> None:
     from django.test import Client
     from pyinstrument import Profiler
 
-    fixtures = run.Fixtures(run.SIZES[size_name], 1)
+    fixtures = rows.Fixtures(common.SIZES[size_name], 1)
     client = Client()
     headers = {"HTTP_HOST": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https"}
 

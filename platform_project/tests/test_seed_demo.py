@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from accounts.management.commands.setup_roles import STAFF_GROUP
 from accounts.models import User
 from chat.models import ChannelMembership, ChatChannel, ChatMessage
+from chat.selectors import membership_read_state
 from content.models import ProContent
 from subscriptions.models import Payment, Professional, ProfessionalPlan, Subscription
 
@@ -215,3 +216,63 @@ def test_bad_bulk_options_are_an_error(args, message):
     with pytest.raises(CommandError, match=message):
         seed(*args)
     assert counts() == dict.fromkeys(counts(), 0)
+
+
+def own_message_after_read_mark() -> list[tuple[int, int]]:
+    """(channel, user) of memberships with one of the member's own messages after their read
+    mark: the unread count relies on there being none."""
+    return [
+        (m.channel_id, m.user_id)
+        for m in ChannelMembership.objects.all()
+        if ChatMessage.objects.filter(
+            channel_id=m.channel_id, sender_id=m.user_id, seq__gt=m.last_read_seq
+        ).exists()
+    ]
+
+
+def test_the_early_poster_posted_before_the_fill_and_stays_behind():
+    seed(*BULK[:6], *BULK[8:], "--messages", "40")
+
+    poster = User.objects.get(username="early-poster")
+    wide = User.objects.get(username="wide-member")
+    big = ChatChannel.objects.order_by("id").first()
+    # As many channels as the wide member: the big channel and all but one of the wide ones.
+    poster_channels = set(
+        ChannelMembership.objects.filter(user=poster).values_list("channel_id", flat=True)
+    )
+    wide_channels = set(
+        ChannelMembership.objects.filter(user=wide).values_list("channel_id", flat=True)
+    )
+    assert len(poster_channels) == len(wide_channels) == 5
+    assert big.pk in poster_channels
+    assert len(poster_channels & wide_channels) == 4
+    assert Subscription.objects.filter(user=poster, status="active").count() == 5
+    # One message, through the service, after the big channel's conversation (5 messages),
+    # before the fill: the fill never sends as them, so their mark stays there.
+    assert list(ChatMessage.objects.filter(sender=poster).values_list("channel_id", "seq")) == [
+        (big.pk, 6)
+    ]
+    big.refresh_from_db()
+    assert big.last_seq == 40
+    assert membership_read_state(channel_id=big.pk, user_id=poster.pk) == (6, 34)
+    assert own_message_after_read_mark() == []
+
+    before = counts()
+    assert seed(*BULK[:6], *BULK[8:], "--messages", "40").startswith("Bulk volume ready in ")
+    assert counts() == before
+
+
+def test_no_member_has_an_own_message_after_their_read_mark():
+    seed(*BULK[:6], *BULK[8:], "--messages", "6000")
+
+    big = ChatChannel.objects.order_by("id").first()
+    # The fill sent as several members, in two batches: each member's mark had to follow.
+    assert big.messages.values("sender_id").distinct().count() > 2
+    assert own_message_after_read_mark() == []
+
+
+def test_no_early_poster_without_the_message_fill_or_the_wide_member():
+    seed(*BULK)  # --messages 0
+    seed(*SMALL, "--messages", "10", "--bulk-users", "30", "--bulk-plans", "12")
+
+    assert not User.objects.filter(username="early-poster").exists()

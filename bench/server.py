@@ -1,0 +1,64 @@
+"""The server under test: gunicorn exactly as production runs it, on a free loopback port,
+with the environment of a benchmark run."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from common import GUNICORN, ROOT
+
+
+def server_env(url: str) -> dict:
+    """The environment of the run: production settings plus the floor route (bench.settings),
+    DEBUG off, and rate limits raised (the throttle checks still run on every request, but one
+    load generator on one address would otherwise be refused after a few logins)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "JWT_ACCESS_MINUTES": "240",
+        # Per second, not per minute: DRF keeps each client's request times for the whole
+        # window, so a per-minute window at benchmark rates would make every post unpickle and
+        # pickle a long list of times (a real 60/min limit keeps at most 60).
+        "THROTTLE_LOGIN_IP": "100000000/s",
+        "THROTTLE_SIGNUP_IP": "100000000/s",
+        "THROTTLE_LOGIN_USERNAME": "100000000/s",
+        "THROTTLE_MESSAGE_POST": "100000000/s",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict, port: int, logfile) -> subprocess.Popen:
+    """gunicorn in its own session (its pid is its process group's id), once /healthz answers."""
+    server = subprocess.Popen(
+        [GUNICORN, "-c", "gunicorn.conf.py", "platform_project.wsgi"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited with {server.returncode}; see {logfile.name}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    sys.exit(f"gunicorn did not answer /healthz within 30 s; see {logfile.name}")
