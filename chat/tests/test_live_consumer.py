@@ -509,6 +509,8 @@ async def test_direct_channel_open_and_block_reach_both_sides(live):
 
     learner, _ = await connect(live["learner"])
     professional, _ = await connect(live["professional"])
+    # Others with sockets open: a member of the professional's course channel, an outsider.
+    others = [(await connect(live[who]))[0] for who in ("former", "outsider")]
 
     channel, created = await in_thread(direct_channel_open)(
         user=live["learner"], peer_id=live["professional"].pk
@@ -519,9 +521,16 @@ async def test_direct_channel_open_and_block_reach_both_sides(live):
             "type": "membership.added",
             "channel": await in_thread(rest_channel_row)(user, channel.pk),
         }
-    await in_thread(post)(channel, live["professional"], "Hi, about your exercise")
-    assert (await frame(learner))["channel_id"] == channel.pk
-    assert (await frame(professional))["channel_id"] == channel.pk
+    dm = await in_thread(post)(channel, live["professional"], "Hi, about your exercise")
+    for socket in (learner, professional):  # exactly the two members' sockets
+        created_frame = await frame(socket)
+        assert (created_frame["type"], created_frame["channel_id"]) == (
+            "message.created",
+            channel.pk,
+        )
+        assert created_frame["message"]["message_id"] == dm.pk
+    for socket in others:
+        assert await socket.receive_nothing(timeout=0.3)
 
     await in_thread(direct_channel_set_blocked)(channel=channel, user=live["learner"], blocked=True)
     blocked = {"type": "membership.updated", "channel_id": channel.pk, "can_post": False}
