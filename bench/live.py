@@ -23,18 +23,17 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from server import free_port, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 
 RUNS = {
     "G1": {"members": 200, "rate": 5.0, "duration": 60.0},
@@ -137,51 +136,24 @@ def make_channel(tag: str, members: int) -> dict:
     }
 
 
-def free_port(taken: tuple[int, ...] = ()) -> int:
-    for port in range(8526, 8530):
-        if port in taken:
-            continue
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def other_free_port(taken: int) -> int:
+    """A free port that is not `taken` (a port found free but not yet bound by its server)."""
+    while (port := free_port()) == taken:
+        pass
+    return port
 
 
-def start_server(env: dict, port: int, logfile, *, asgi: bool) -> subprocess.Popen:
+def start_live_server(env: dict, port: int, logfile, *, asgi: bool) -> subprocess.Popen:
     """`make serve-live` (asgi: the socket, and REST too) or `make serve` (REST on sync workers)."""
-    app = "platform_project.asgi:application" if asgi else "platform_project.wsgi"
     worker = "platform_project.workers.LiveUvicornWorker" if asgi else "sync"
-    server = subprocess.Popen(
-        [GUNICORN, "-c", "gunicorn.conf.py", "--log-level", "warning", app],
-        cwd=ROOT,
-        env={
-            **env,
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_WORKER_CLASS": worker,
-            "GUNICORN_ACCESSLOG": "/dev/null",
-        },
-        stdout=logfile,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    return start_server(
+        {**env, "GUNICORN_WORKER_CLASS": worker, "GUNICORN_ACCESSLOG": "/dev/null"},
+        port,
+        logfile,
+        app="platform_project.asgi:application" if asgi else "platform_project.wsgi",
+        probe="/readyz",
+        extra_args=("--log-level", "warning"),
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"the server exited with {server.returncode}; see {logfile.name}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    sys.exit(f"the server did not answer /readyz within 30 s; see {logfile.name}")
 
 
 def group_pids(pgid: int) -> list[int]:
@@ -523,15 +495,15 @@ def main() -> None:
     # REST on sync workers (`make serve`) beside the socket server (`make serve-live`), as
     # deployed behind one proxy; LIVE_REST=asgi serves REST from the socket server too.
     rest_on_asgi = os.environ.get("LIVE_REST") == "asgi"
-    rest_port = port if rest_on_asgi else free_port((port,))
+    rest_port = port if rest_on_asgi else other_free_port(port)
     logpath = Path(tempfile.gettempdir()) / f"lp_bench_live_{port}.log"
     results = []
     servers = []
     with open(logpath, "w") as logfile:
         try:
-            servers.append(start_server(env, port, logfile, asgi=True))
+            servers.append(start_live_server(env, port, logfile, asgi=True))
             if not rest_on_asgi:
-                servers.append(start_server(env, rest_port, logfile, asgi=False))
+                servers.append(start_live_server(env, rest_port, logfile, asgi=False))
             pgids = [server.pid for server in servers]
             for name in runs:
                 print(f"{name}: {RUNS[name]}", file=sys.stderr, flush=True)

@@ -40,10 +40,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, logfile) -> subprocess.Popen:
-    """gunicorn in its own session (its pid is its process group's id), once /healthz answers."""
+def start_server(
+    env: dict,
+    port: int,
+    logfile,
+    *,
+    app: str = "platform_project.wsgi",
+    probe: str = "/healthz",
+    extra_args: tuple[str, ...] = (),
+) -> subprocess.Popen:
+    """gunicorn in its own session (its pid is its process group's id), once `probe` answers."""
     server = subprocess.Popen(
-        [GUNICORN, "-c", "gunicorn.conf.py", "platform_project.wsgi"],
+        [GUNICORN, "-c", "gunicorn.conf.py", *extra_args, app],
         cwd=ROOT,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
         stdout=logfile,
@@ -55,10 +63,10 @@ def start_server(env: dict, port: int, logfile) -> subprocess.Popen:
         if server.poll() is not None:
             sys.exit(f"gunicorn exited with {server.returncode}; see {logfile.name}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2) as r:
                 if r.status == 200:
                     return server
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    sys.exit(f"gunicorn did not answer /healthz within 30 s; see {logfile.name}")
+    sys.exit(f"gunicorn did not answer {probe} within 30 s; see {logfile.name}")
