@@ -51,6 +51,20 @@ def staff_user(db):
 
 
 @pytest.fixture
+def platform_staff(db):
+    """A non-superuser in the group setup_roles creates: what a real staff member is."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    from accounts.management.commands.setup_roles import STAFF_GROUP
+
+    call_command("setup_roles", verbosity=0)
+    member = UserFactory(is_staff=True)
+    member.groups.add(Group.objects.get(name=STAFF_GROUP))
+    return member
+
+
+@pytest.fixture
 def client_for():
     """client_for(user) → an APIClient sending that user's bearer token."""
 

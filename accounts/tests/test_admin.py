@@ -1,11 +1,8 @@
 """The users admin: superusers manage accounts; platform staff may only look."""
 
 import pytest
-from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.management.commands.setup_roles import STAFF_GROUP
 from accounts.models import AccountType, User
 from accounts.tests.factories import UserFactory
 
@@ -15,14 +12,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def superuser():
     return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def platform_staff():
-    call_command("setup_roles", verbosity=0)
-    member = UserFactory(is_staff=True)
-    member.groups.add(Group.objects.get(name=STAFF_GROUP))
-    return member
 
 
 def change_url(user: User) -> str:

@@ -1,28 +1,18 @@
 """Chat admin: channels with members (read-only) and message moderation by platform staff."""
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.management.commands.setup_roles import STAFF_GROUP
 from accounts.tests.factories import UserFactory
 from chat.models import ChatChannel, ChatMessage
 from chat.services import message_post
 from chat.tests.factories import CourseChannelFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def platform_staff():
-    call_command("setup_roles", verbosity=0)
-    member = UserFactory(is_staff=True)
-    member.groups.add(Group.objects.get(name=STAFF_GROUP))
-    return member
 
 
 def moderate(client, name: str, messages) -> object:

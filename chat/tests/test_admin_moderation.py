@@ -2,14 +2,10 @@
 by the channel's index, the columns moderators need first, names instead of ids."""
 
 import pytest
-from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.management.commands.setup_roles import STAFF_GROUP
-from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership
 from chat.services import message_post
 from chat.tests.factories import MessageFactory
@@ -17,14 +13,6 @@ from chat.tests.factories import MessageFactory
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:chat_chatmessage_changelist"
-
-
-@pytest.fixture
-def platform_staff():
-    call_command("setup_roles", verbosity=0)
-    member = UserFactory(is_staff=True)
-    member.groups.add(Group.objects.get(name=STAFF_GROUP))
-    return member
 
 
 def test_channel_filter_is_an_autocomplete(client, platform_staff, course):

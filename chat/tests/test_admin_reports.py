@@ -8,7 +8,6 @@ from chat.models import ChatMessage, MessageReport, ReportStatus
 from chat.services import message_post
 from chat.tests.conftest import subscribe
 from chat.tests.factories import direct_channel_rows
-from chat.tests.test_admin import platform_staff  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +24,7 @@ def act(client, name: str, reports):
     )
 
 
-def test_the_queue_lists_open_reports_first_oldest_first(client, platform_staff, course):  # noqa: F811
+def test_the_queue_lists_open_reports_first_oldest_first(client, platform_staff, course):
     message = message_post(channel=course.channel, sender=course.professional, content="x")
     others = UserFactory.create_batch(3)
     for user in others:
@@ -42,7 +41,7 @@ def test_the_queue_lists_open_reports_first_oldest_first(client, platform_staff,
 
 def test_staff_hide_the_message_from_the_queue_and_its_reports_are_resolved(
     client,
-    platform_staff,  # noqa: F811
+    platform_staff,
     course,
 ):
     message = message_post(channel=course.channel, sender=course.professional, content="rude")
@@ -61,7 +60,7 @@ def test_staff_hide_the_message_from_the_queue_and_its_reports_are_resolved(
     assert ChatMessage.objects.filter(pk=message.pk, hidden_at__isnull=True).count() == 0
 
 
-def test_staff_dismiss_a_report_and_the_message_stays(client, platform_staff, course):  # noqa: F811
+def test_staff_dismiss_a_report_and_the_message_stays(client, platform_staff, course):
     message = message_post(channel=course.channel, sender=course.professional, content="fine")
     kept = report(message, course.learner)
     client.force_login(platform_staff)
@@ -79,7 +78,7 @@ def test_staff_dismiss_a_report_and_the_message_stays(client, platform_staff, co
 
 def test_a_report_shows_a_course_message_in_context_and_a_direct_message_alone(
     client,
-    platform_staff,  # noqa: F811
+    platform_staff,
     course,
 ):
     for text in ("before", "reported", "after"):
@@ -101,7 +100,7 @@ def test_a_report_shows_a_course_message_in_context_and_a_direct_message_alone(
     assert "private hello" not in direct_page.content.decode()
 
 
-def test_direct_messages_are_not_in_the_messages_list(client, platform_staff, course):  # noqa: F811
+def test_direct_messages_are_not_in_the_messages_list(client, platform_staff, course):
     direct = direct_channel_rows(course.professional, course.learner)
     private = message_post(channel=direct, sender=course.learner, content="private")
     public = message_post(channel=course.channel, sender=course.learner, content="public")

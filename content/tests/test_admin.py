@@ -1,27 +1,15 @@
 """Pro content admin: platform staff list, search, add and edit items."""
 
 import pytest
-from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.management.commands.setup_roles import STAFF_GROUP
-from accounts.tests.factories import UserFactory
 from content.models import ProContent
 from content.tests.factories import ProContentFactory
 from subscriptions.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def platform_staff():
-    call_command("setup_roles", verbosity=0)
-    member = UserFactory(is_staff=True)
-    member.groups.add(Group.objects.get(name=STAFF_GROUP))
-    return member
 
 
 def form_data(**overrides) -> dict:

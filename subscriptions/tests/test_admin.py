@@ -3,14 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.management.commands.setup_roles import STAFF_GROUP
 from accounts.tests.factories import UserFactory
 from subscriptions.models import (
     PaymentMethod,
@@ -28,15 +25,6 @@ from subscriptions.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def platform_staff():
-    """A non-superuser in the group setup_roles creates: what a real staff member is."""
-    call_command("setup_roles", verbosity=0)
-    member = UserFactory(is_staff=True)
-    member.groups.add(Group.objects.get(name=STAFF_GROUP))
-    return member
 
 
 @pytest.fixture
