@@ -8,7 +8,6 @@ from accounts.models import User
 from accounts.services import EMAIL_CHANGE_SALT
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from accounts.tests.helpers import FRONTEND_URL, link_query, me_body
-from accounts.throttles import EmailAddressThrottle, EmailChangeUserThrottle, TokenConfirmIPThrottle
 from conftest import NEW_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -262,25 +261,6 @@ class TestConfirm:
         assert response.status_code == 400
         user.refresh_from_db()
         assert user.check_password(TEST_PASSWORD)
-
-
-@pytest.fixture
-def throttle_rates(settings, monkeypatch):
-    for throttle in (EmailAddressThrottle, EmailChangeUserThrottle, TokenConfirmIPThrottle):
-        monkeypatch.setattr(throttle, "timer", staticmethod(lambda: 1_000_000.0))
-
-    def set_rates(**rates: str) -> None:
-        rest_framework = dict(settings.REST_FRAMEWORK)
-        rest_framework["DEFAULT_THROTTLE_RATES"] = {
-            **rest_framework["DEFAULT_THROTTLE_RATES"],
-            "email_address": "1000/hour",
-            "email_change_user": "1000/hour",
-            "token_confirm_ip": "1000/hour",
-            **rates,
-        }
-        settings.REST_FRAMEWORK = rest_framework
-
-    return set_rates
 
 
 class TestThrottles:

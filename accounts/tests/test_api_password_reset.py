@@ -11,7 +11,6 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from accounts.models import User
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from accounts.tests.helpers import FRONTEND_URL, link_query, login
-from accounts.throttles import EmailAddressThrottle, PasswordResetIPThrottle, TokenConfirmIPThrottle
 from conftest import NEW_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -302,26 +301,6 @@ class TestConfirm:
             "token": ["This field is required."],
             "new_password": ["This field is required."],
         }
-
-
-@pytest.fixture
-def throttle_rates(settings, monkeypatch):
-    """Sets the recovery throttles' rates; their clock is frozen so the wait is exact."""
-    for throttle in (EmailAddressThrottle, PasswordResetIPThrottle, TokenConfirmIPThrottle):
-        monkeypatch.setattr(throttle, "timer", staticmethod(lambda: 1_000_000.0))
-
-    def set_rates(**rates: str) -> None:
-        rest_framework = dict(settings.REST_FRAMEWORK)
-        rest_framework["DEFAULT_THROTTLE_RATES"] = {
-            **rest_framework["DEFAULT_THROTTLE_RATES"],
-            "email_address": "1000/hour",
-            "password_reset_ip": "1000/hour",
-            "token_confirm_ip": "1000/hour",
-            **rates,
-        }
-        settings.REST_FRAMEWORK = rest_framework
-
-    return set_rates
 
 
 class TestThrottles:
