@@ -112,14 +112,15 @@ def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
     )
 
 
+# What `chat.services.channel_entitlement` reads of a channel: its professional (whose user owns
+# a course channel's plan) and, for a direct channel, its pair and learner.
+ENTITLEMENT_RELATED = ("professional", "direct__learner")
+
+
 def channel_get(*, channel_id: int) -> ChatChannel:
     """A channel with what its entitlement reads: its professional (whose user owns a course
     channel's plan) and, for a direct channel, its pair and learner."""
-    channel = (
-        ChatChannel.objects.select_related("professional", "direct__learner")
-        .filter(pk=channel_id)
-        .first()
-    )
+    channel = ChatChannel.objects.select_related(*ENTITLEMENT_RELATED).filter(pk=channel_id).first()
     if channel is None:
         raise NotFound("Channel not found.", code="channel_not_found")
     return channel
@@ -129,7 +130,7 @@ def message_get_visible(*, message_id: int) -> ChatMessage:
     """A visible message with its channel loaded as `channel_get` loads it (hidden messages are
     not shown to members, so they do not exist for them)."""
     message = (
-        ChatMessage.objects.select_related("channel__professional", "channel__direct__learner")
+        ChatMessage.objects.select_related(*(f"channel__{path}" for path in ENTITLEMENT_RELATED))
         .filter(pk=message_id, hidden_at__isnull=True)
         .first()
     )
