@@ -1,16 +1,15 @@
 """Database reads of the live sockets (chat.consumers, chat.events). Sync: consumers run them
 through `database_sync_to_async`.
 
-`can_post` is the REST channel list's column (`selectors.channel_list_for_user`: the
-entitlement rule's queryset form, and a blocked direct channel), for one channel or all of a
-user's. Rows are shaped by the REST output serializers.
+`can_post` is the REST channel list's (`selectors.memberships_set_can_post`: the entitlement
+rule, and a blocked direct channel), for one channel or all of a user's. Rows are shaped by the
+REST output serializers.
 """
 
-from django.db.models import F
-
 from accounts.models import User
+from chat import selectors
 from chat.models import ChannelMembership, ChatChannel
-from chat.selectors import channel_list_for_user, channel_messages
+from chat.selectors import channel_messages
 from chat.serializers import ChannelListItemOutputSerializer, MessageOutputSerializer
 
 # A resume replays at most this many messages of one channel; beyond, the client gets `resync`.
@@ -26,29 +25,25 @@ def member_channel_ids(*, user: User) -> list[int]:
 
 
 def hello_channels(*, user: User) -> list[dict]:
-    """`user`'s channels for the `hello` frame: [{channel_id, last_seq, can_post}], one query,
-    `can_post` as the REST channel list answers it."""
-    return list(
-        channel_list_for_user(user=user)
-        .values("channel_id", last_seq=F("channel__last_seq"), can_post=F("can_post"))
-        .order_by("channel_id")
-    )
+    """`user`'s channels for the `hello` frame: [{channel_id, last_seq, can_post}], `can_post`
+    as the REST channel list answers it."""
+    memberships = list(selectors.channel_list_for_user(user=user).order_by("channel_id"))
+    return [
+        {"channel_id": m.channel_id, "last_seq": m.channel.last_seq, "can_post": m.can_post}
+        for m in selectors.memberships_set_can_post(memberships, user=user)
+    ]
 
 
 def can_post(*, user: User, channel_id: int) -> bool:
     """Whether `user` may post in the channel now, as the REST channel list says (the
     entitlement rule, and a blocked direct channel)."""
-    return bool(
-        channel_list_for_user(user=user)
-        .filter(channel_id=channel_id)
-        .values_list("can_post", flat=True)
-        .first()
-    )
+    membership = selectors.channel_list_row(user=user, channel_id=channel_id)
+    return membership is not None and membership.can_post
 
 
 def channel_list_row(*, user: User, channel_id: int) -> dict | None:
     """`user`'s REST channel-list row of one channel (None: not a member)."""
-    membership = channel_list_for_user(user=user).filter(channel_id=channel_id).first()
+    membership = selectors.channel_list_row(user=user, channel_id=channel_id)
     return None if membership is None else ChannelListItemOutputSerializer(membership).data
 
 

@@ -1,6 +1,6 @@
 """DRF permissions of the chat API, built on the one entitlement rule.
 
-`ChannelAccess` asks `chat.services.channel_entitlement` (which asks
+`ChannelAccess` asks `chat.selectors.channel_entitlement` (which asks
 `subscriptions.entitlements.entitlement_for`); it adds no rule of its own. Posting is decided
 by the posting service alone (`message_post`: 403 `cannot_post` for anyone who may not post,
 readers or not), so the view's permission does not ask the same question first.
@@ -9,7 +9,7 @@ readers or not), so the view's permission does not ask the same question first.
 from rest_framework.permissions import BasePermission
 
 from chat.models import ChatChannel
-from chat.services import channel_entitlement
+from chat.selectors import channel_entitlement
 
 
 class ChannelAccess(BasePermission):

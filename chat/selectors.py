@@ -5,15 +5,12 @@ columns come from one statement (joins, annotations, correlated subqueries by in
 """
 
 from django.db.models import (
-    BooleanField,
     Case,
-    ExpressionWrapper,
     F,
     Func,
     IntegerField,
     Max,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -24,7 +21,13 @@ from django.db.models.functions import Cast, Coalesce
 from accounts.models import User
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
 from platform_project.errors import NotFound
-from subscriptions.entitlements import entitled_expression
+from subscriptions.entitlements import (
+    NOTHING,
+    Entitlement,
+    Holdings,
+    entitlement_for,
+    held_subscriptions,
+)
 
 
 def _count(messages: QuerySet[ChatMessage]) -> Subquery:
@@ -62,81 +65,146 @@ def unread_count_expression() -> Case:
     )
 
 
-def _can_post_expression(user: User) -> Case:
-    """The entitlement rule's `can_post` for `user`, as a column of a membership row (the
-    queryset form of `chat.services.channel_entitlement`): in a course channel the plan's owner
-    or an active subscriber; in a direct channel either member while the learner holds an
-    active subscription to the professional's plans and neither side blocks it."""
-    course = entitled_expression(
-        user,
-        owner_user_ref="channel__professional__user_id",
-        professional_ref="channel__professional_id",
-        plan_ref="channel__related_id",
+# What `channel_entitlement` reads of a channel: its professional (whose user owns a course
+# channel's plan) and, for a direct channel, its pair and learner.
+ENTITLEMENT_RELATED = ("professional", "direct__learner")
+
+
+def channel_entitlement(
+    *, user: User, channel: ChatChannel, held: Holdings | None = None
+) -> Entitlement:
+    """The entitlement for one channel (loaded with `ENTITLEMENT_RELATED`, as `channel_get`
+    does; `held`: see `entitlement_for`).
+
+    A course channel follows the plan's subscriptions. A direct channel is read by its two
+    members only (staff see its messages through reports, never the conversation), and
+    posting in it follows the learner's subscriptions to the professional's plans, for both
+    sides: read-only while none is active, as a course channel is for a former subscriber.
+    """
+    if channel.channel_type == ChannelType.COURSE:
+        return entitlement_for(
+            user,
+            owner_user_id=channel.professional.user_id if channel.professional_id else None,
+            professional_id=channel.professional_id,
+            plan_id=channel.related_id,
+            held=held,
+        )
+    direct = channel.direct
+    if user.pk not in (direct.user_low_id, direct.user_high_id):
+        return NOTHING
+    learner = entitlement_for(
+        direct.learner,
+        owner_user_id=None,
+        professional_id=channel.professional_id,
+        plan_id=None,
+        held=held,
     )
-    direct = Q(
-        channel__direct__blocked_by_low=False, channel__direct__blocked_by_high=False
-    ) & entitled_expression(
-        user,
-        owner_user_ref=None,
-        professional_ref="channel__professional_id",
-        plan_ref=None,
-        holder_ref="channel__direct__learner_id",
-    )
-    return Case(
-        When(
-            channel__channel_type=ChannelType.COURSE, then=ExpressionWrapper(course, BooleanField())
-        ),
-        When(
-            channel__channel_type=ChannelType.DIRECT_MESSAGE,
-            then=ExpressionWrapper(direct, BooleanField()),
-        ),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
+    return Entitlement(can_read=True, can_post=learner.can_post)
+
+
+# The columns a channel-list row reads (`ChannelListItemOutputSerializer`, the entitlement and
+# the unread count), of the membership and the rows joined to it. The joins bring four users
+# and a professional: all their columns would make the statement several times wider than the
+# row and cost the ORM time to compile and to build models from. A column read but not listed
+# here costs a query per row, which the list's query-count tests catch.
+CHANNEL_LIST_COLUMNS = (
+    "user_id",
+    "last_read_seq",
+    *(
+        f"channel__{column}"
+        for column in (
+            "channel_type",
+            "related_id",
+            "name",
+            "last_seq",
+            "last_activity_at",
+            "professional__user_id",
+            "last_message__seq",
+            "last_message__content",
+            "last_message__created_at",
+            "last_message__sender__username",
+            "direct__blocked_by_low",
+            "direct__blocked_by_high",
+            "direct__learner__is_staff",
+            "direct__user_low__username",
+            "direct__user_high__username",
+        )
+    ),
+)
 
 
 def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
     """`user`'s memberships with their channel, its newest visible message (kept by the
-    services in `ChatChannel.last_message`) and, for a direct channel, its pair of users,
-    annotated with `can_post` and `unread_count`, most recent activity first. `can_post`
-    answers for `user`, also when staff look at someone else's list."""
+    services in `ChatChannel.last_message`), what the entitlement reads and, for a direct
+    channel, its pair of users, annotated with `unread_count`, most recent activity first.
+    Give the rows shown `can_post` with `memberships_set_can_post`."""
     return (
         ChannelMembership.objects.filter(user=user)
         .select_related(
+            *(f"channel__{path}" for path in ENTITLEMENT_RELATED),
             "channel__last_message__sender",
             "channel__direct__user_low",
             "channel__direct__user_high",
         )
-        .annotate(can_post=_can_post_expression(user), unread_count=unread_count_expression())
+        .only(*CHANNEL_LIST_COLUMNS)
+        .annotate(unread_count=unread_count_expression())
         .order_by("-channel__last_activity_at", "-channel_id")
     )
 
 
-# What `chat.services.channel_entitlement` reads of a channel: its professional (whose user owns
-# a course channel's plan) and, for a direct channel, its pair and learner.
-ENTITLEMENT_RELATED = ("professional", "direct__learner")
+def memberships_set_can_post(
+    memberships: list[ChannelMembership], *, user: User
+) -> list[ChannelMembership]:
+    """Set `can_post` on each of `user`'s memberships (from `channel_list_for_user`): the
+    entitlement rule for `user`, and no side blocking a direct channel. The subscriptions the
+    rule reads (`user`'s, and each direct channel's learner's) are loaded once for the whole
+    list, so it costs one query whatever its length."""
+    channels = [membership.channel for membership in memberships]
+    held = held_subscriptions(
+        user_ids={user.pk, *(c.direct.learner_id for c in channels if _is_direct(c))},
+        professional_ids={c.professional_id for c in channels},
+    )
+    for membership in memberships:
+        channel = membership.channel
+        blocked = _is_direct(channel) and channel.direct.is_blocked
+        entitled = channel_entitlement(user=user, channel=channel, held=held)
+        membership.can_post = entitled.can_post and not blocked
+    return memberships
+
+
+def _is_direct(channel: ChatChannel) -> bool:
+    return channel.channel_type == ChannelType.DIRECT_MESSAGE
+
+
+def channel_list_row(*, user: User, channel_id: int) -> ChannelMembership | None:
+    """`user`'s channel-list row of one channel, with `can_post` (None: not a member)."""
+    membership = channel_list_for_user(user=user).filter(channel_id=channel_id).first()
+    if membership is None:
+        return None
+    return memberships_set_can_post([membership], user=user)[0]
 
 
 def channel_get(*, channel_id: int) -> ChatChannel:
     """A channel with what its entitlement reads: its professional (whose user owns a course
     channel's plan) and, for a direct channel, its pair and learner."""
-    channel = ChatChannel.objects.select_related(*ENTITLEMENT_RELATED).filter(pk=channel_id).first()
-    if channel is None:
-        raise NotFound("Channel not found.", code="channel_not_found")
-    return channel
+    # get(), not first(): first() adds an ORDER BY, which the ORM spends more time compiling
+    # than the database spends on this one-row lookup.
+    try:
+        return ChatChannel.objects.select_related(*ENTITLEMENT_RELATED).get(pk=channel_id)
+    except ChatChannel.DoesNotExist:
+        raise NotFound("Channel not found.", code="channel_not_found") from None
 
 
 def message_get_visible(*, message_id: int) -> ChatMessage:
     """A visible message with its channel loaded as `channel_get` loads it (hidden messages are
     not shown to members, so they do not exist for them)."""
-    message = (
-        ChatMessage.objects.select_related(*(f"channel__{path}" for path in ENTITLEMENT_RELATED))
-        .filter(pk=message_id, hidden_at__isnull=True)
-        .first()
-    )
-    if message is None:
-        raise NotFound("Message not found.", code="message_not_found")
-    return message
+    related = (f"channel__{path}" for path in ENTITLEMENT_RELATED)
+    try:
+        return ChatMessage.objects.select_related(*related).get(
+            pk=message_id, hidden_at__isnull=True
+        )
+    except ChatMessage.DoesNotExist:
+        raise NotFound("Message not found.", code="message_not_found") from None
 
 
 class ChannelPageQuerySet(QuerySet):

@@ -33,7 +33,8 @@ class DirectPeerOutputSerializer(serializers.Serializer):
 
 class ChannelListItemOutputSerializer(serializers.Serializer):
     """One channel of a user's list: a `ChannelMembership` from
-    `selectors.channel_list_for_user` (annotated with `can_post` and `unread_count`)."""
+    `selectors.channel_list_for_user` (annotated with `unread_count`), given `can_post` by
+    `selectors.memberships_set_can_post`."""
 
     channel_id = serializers.IntegerField()
     channel_type = serializers.ChoiceField(source="channel.channel_type", choices=ChannelType)

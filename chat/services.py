@@ -20,9 +20,13 @@ from chat.models import (
     MessageReport,
     ReportStatus,
 )
-from chat.selectors import membership_read_state, newest_visible_message_id, own_newest_seq
+from chat.selectors import (
+    channel_entitlement,
+    membership_read_state,
+    newest_visible_message_id,
+    own_newest_seq,
+)
 from platform_project.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from subscriptions.entitlements import NOTHING, Entitlement, entitlement_for
 from subscriptions.models import Professional, ProfessionalPlan, Subscription
 
 MESSAGE_MAX_LENGTH = 5000
@@ -68,34 +72,6 @@ def course_channel_ensure(*, plan: ProfessionalPlan, user: User) -> ChatChannel:
         _, created = _get_or_create(ChannelMembership, channel=channel, user=user)
         events.membership_changed(channel_id=channel.pk, user_id=user.pk, created=created)
     return channel
-
-
-def channel_entitlement(*, user: User, channel: ChatChannel) -> Entitlement:
-    """The entitlement for one channel (load it with `selectors.channel_get`, which brings what
-    this reads).
-
-    A course channel follows the plan's subscriptions. A direct channel is read by its two
-    members only (staff see its messages through reports, never the conversation), and
-    posting in it follows the learner's subscriptions to the professional's plans, for both
-    sides: read-only while none is active, as a course channel is for a former subscriber.
-    """
-    if channel.channel_type == ChannelType.COURSE:
-        return entitlement_for(
-            user,
-            owner_user_id=channel.professional.user_id if channel.professional_id else None,
-            professional_id=channel.professional_id,
-            plan_id=channel.related_id,
-        )
-    direct = channel.direct
-    if user.pk not in (direct.user_low_id, direct.user_high_id):
-        return NOTHING
-    learner = entitlement_for(
-        direct.learner,
-        owner_user_id=None,
-        professional_id=channel.professional_id,
-        plan_id=None,
-    )
-    return Entitlement(can_read=True, can_post=learner.can_post)
 
 
 @transaction.atomic

@@ -106,6 +106,7 @@ class UserChannelViewSet(GenericViewSet):
     def list(self, request, user_id: int):
         user = request.user if user_id == request.user.pk else user_get(user_id=user_id)
         page = self.paginate_queryset(selectors.channel_list_for_user(user=user))
+        selectors.memberships_set_can_post(page, user=user)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -307,7 +308,7 @@ class DirectChannelViewSet(GenericViewSet):
         channel, created = services.direct_channel_open(
             user=request.user, peer_id=data.validated_data["user_id"]
         )
-        row = selectors.channel_list_for_user(user=request.user).get(channel=channel)
+        row = selectors.channel_list_row(user=request.user, channel_id=channel.pk)
         return Response(
             self.get_serializer(row).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

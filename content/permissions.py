@@ -1,40 +1,31 @@
 """Who may see what of a content item. Every answer comes from `subscriptions.entitlements`.
 
-The detail view asks `content_entitlement` (the Python rule, one row); the list asks
-`content_entitled_condition` (the same rule as SQL, every row in one query). Tests hold the two
-to the same matrix of viewers.
+The detail view and every row of the list ask `content_entitlement` (the list loads what the
+rule reads for its whole page first: see `content.selectors.content_set_locked`).
 """
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q
-from django.db.models.expressions import Expression
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import User
 from content.models import ProContent
-from subscriptions.entitlements import Entitlement, entitlement_for, full_content_expression
+from subscriptions.entitlements import Entitlement, Holdings, entitlement_for
 
 
-def content_entitlement(user: User | AnonymousUser, content: ProContent) -> Entitlement:
+def content_entitlement(
+    user: User | AnonymousUser, content: ProContent, *, held: Holdings | None = None
+) -> Entitlement:
     """The entitlement for one item: its plan's subscribers, or any plan's when it has none.
 
-    Expects `content.professional` loaded (select_related) so the owner check costs no query.
+    Expects `content.professional` loaded (select_related) so the owner check costs no query;
+    `held`: see `entitlement_for`.
     """
     return entitlement_for(
         user,
         owner_user_id=content.professional.user_id,
         professional_id=content.professional_id,
         plan_id=content.plan_id,
-    )
-
-
-def content_entitled_condition(user: User | AnonymousUser) -> Expression | Q:
-    """`content_entitlement(user, row).full_content` as a condition on ProContent rows."""
-    return full_content_expression(
-        user,
-        owner_user_ref="professional__user_id",
-        professional_ref="professional_id",
-        plan_ref="plan_id",
+        held=held,
     )
 
 

@@ -12,7 +12,13 @@ from rest_framework.response import Response
 from content.filters import ContentFilter
 from content.models import ProContent
 from content.permissions import ContentAccess
-from content.selectors import content_detail, content_for_viewer, content_get_visible, content_list
+from content.selectors import (
+    content_detail,
+    content_for_viewer,
+    content_get_visible,
+    content_list,
+    content_set_locked,
+)
 from content.serializers import (
     ContentCreateInputSerializer,
     ContentDetailOutputSerializer,
@@ -52,7 +58,7 @@ class ContentViewSet(viewsets.GenericViewSet):
     queryset = ProContent.objects.none()
 
     def get_queryset(self):
-        return content_list(user=self.request.user)
+        return content_list()
 
     @extend_schema(
         operation_id="content_list",
@@ -71,7 +77,7 @@ class ContentViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        page = content_set_locked(self.paginate_queryset(queryset), user=request.user)
         return self.get_paginated_response(ContentListOutputSerializer(page, many=True).data)
 
     @extend_schema(

@@ -1,9 +1,8 @@
 """The one place that decides access to a professional's paid things.
 
-Chat (read / post in a course channel) and content (see `full_content`) both ask
-`entitlement_for`. Lists that need the answer for many rows at once use its one queryset form,
-`entitled_expression` (`full_content_expression` adds staff); tests hold both to the same
-matrix of cases.
+Chat (read / post in a channel) and content (see `full_content`) both ask `entitlement_for`.
+A list asks it for every row of its page after loading, in one query, the subscriptions the
+rule reads for all of them (`held_subscriptions`), so the rule has a single form.
 
 The rule:
 - the professional who owns the plan: everything;
@@ -14,12 +13,12 @@ The rule:
 - anyone else: nothing.
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q, Value
-from django.db.models.expressions import Expression
 from django.utils import timezone
 
 from accounts.models import User
@@ -39,10 +38,30 @@ STAFF = Entitlement(can_read=True, can_post=False, full_content=True)
 HISTORY_ONLY = Entitlement(can_read=True)
 
 
-def _subscriptions_scope(*, plan_id: int | None, professional_id: int) -> Q:
-    if plan_id is not None:
-        return Q(plan_id=plan_id)
-    return Q(plan__professional_id=professional_id)
+@dataclass(frozen=True)
+class Held:
+    """A subscription as the rule reads it."""
+
+    plan_id: int
+    professional_id: int
+    status: str
+    expires_at: datetime | None
+
+
+# Subscriptions by the id of the user who holds them.
+Holdings = dict[int, list[Held]]
+
+
+def held_subscriptions(*, user_ids: Iterable[int], professional_ids: Iterable[int]) -> Holdings:
+    """The subscriptions of `user_ids` to the plans of `professional_ids`: everything
+    `entitlement_for` reads about those users and professionals, in one query."""
+    held: Holdings = defaultdict(list)
+    rows = Subscription.objects.filter(
+        user_id__in=set(user_ids), plan__professional_id__in=set(professional_ids)
+    ).values_list("user_id", "plan_id", "plan__professional_id", "status", "expires_at")
+    for user_id, *subscription in rows:
+        held[user_id].append(Held(*subscription))
+    return held
 
 
 def entitlement_for(
@@ -51,84 +70,31 @@ def entitlement_for(
     owner_user_id: int | None,
     professional_id: int,
     plan_id: int | None,
+    held: Holdings | None = None,
     now: datetime | None = None,
 ) -> Entitlement:
-    """What `user` may do with the things of one professional's plan (or of all their plans).
+    """What `user` may do with the things of one professional's plan (`plan_id=None`: of all
+    their plans).
 
-    At most one query (the user's subscriptions in scope); none for anonymous users and owners.
+    `held`: the user's subscriptions as `held_subscriptions` loaded them for a whole list (it
+    must cover `user` and `professional_id`); by default they are read here, in one query (none
+    for anonymous users and owners).
     """
     if not user.is_authenticated:
         return NOTHING
     if owner_user_id is not None and owner_user_id == user.pk:
         return EVERYTHING
-    held = list(
-        Subscription.objects.filter(
-            _subscriptions_scope(plan_id=plan_id, professional_id=professional_id), user=user
-        ).values_list("status", "expires_at")
-    )
+    if held is None:
+        held = held_subscriptions(user_ids=[user.pk], professional_ids=[professional_id])
+    in_scope = [
+        subscription
+        for subscription in held.get(user.pk, ())
+        if subscription.professional_id == professional_id
+        and plan_id in (None, subscription.plan_id)
+    ]
     now = now or timezone.now()
-    if any(status_grants_access(status, expires_at, now) for status, expires_at in held):
+    if any(status_grants_access(s.status, s.expires_at, now) for s in in_scope):
         return EVERYTHING
     if user.is_staff:
         return STAFF
-    return HISTORY_ONLY if held else NOTHING
-
-
-def entitled_expression(
-    user: User | AnonymousUser,
-    *,
-    owner_user_ref: str | None,
-    professional_ref: str,
-    plan_ref: str | None,
-    holder_ref: str | None = None,
-    now: datetime | None = None,
-) -> Expression | Q:
-    """`entitlement_for(...).can_post` as a SQL condition: the owner or an active subscriber.
-
-    For `full_content`, OR it with `user.is_staff` (staff read everything but do not post).
-    The refs name the outer query's columns, e.g. owner_user_ref="professional__user_id";
-    `plan_ref=None`: the scope is every plan of the professional (a thing without a plan).
-    `holder_ref`: whose subscriptions count, as a column of the outer row, instead of `user`'s
-    (a direct channel follows its learner's subscriptions, whoever asks); with it there is no
-    owner to compare (`owner_user_ref=None`).
-    """
-    if holder_ref is None and not user.is_authenticated:
-        return Value(False)
-    now = now or timezone.now()
-    holder = OuterRef(holder_ref) if holder_ref is not None else user.pk
-    active = Subscription.objects.entitling(now).filter(user_id=holder)
-    any_plan_of_professional = Q(
-        Exists(active.filter(plan__professional_id=OuterRef(professional_ref)))
-    )
-    if plan_ref is None:
-        subscribed = any_plan_of_professional
-    else:
-        # The plan test first: MySQL/MariaDB evaluate AND left to right and stop at the first
-        # false, so a channel of a plan (the usual case) never runs the professional-wide EXISTS.
-        subscribed = Q(Exists(active.filter(plan_id=OuterRef(plan_ref)))) | (
-            Q(**{f"{plan_ref}__isnull": True}) & any_plan_of_professional
-        )
-    if owner_user_ref is None:
-        return subscribed
-    return Q(**{owner_user_ref: user.pk}) | subscribed
-
-
-def full_content_expression(
-    user: User | AnonymousUser,
-    *,
-    owner_user_ref: str | None,
-    professional_ref: str,
-    plan_ref: str | None,
-    now: datetime | None = None,
-) -> Expression | Q:
-    """`entitlement_for(...).full_content` as a SQL condition: staff, the owner, or an active
-    subscriber."""
-    if user.is_authenticated and user.is_staff:
-        return Value(True)
-    return entitled_expression(
-        user,
-        owner_user_ref=owner_user_ref,
-        professional_ref=professional_ref,
-        plan_ref=plan_ref,
-        now=now,
-    )
+    return HISTORY_ONLY if in_scope else NOTHING

@@ -274,8 +274,9 @@ class TestChannelList:
             message_set_hidden(message=channel.messages.get(seq=5), hidden=True, by=None)
         client = client_for(user)
 
-        # Act / Assert: the user, the count, the page (each channel's newest message joined).
-        with django_assert_num_queries(3):
+        # Act / Assert: the user, the count, the page (each channel's newest message joined),
+        # the subscriptions the entitlement reads.
+        with django_assert_num_queries(4):
             response = client.get(f"/chat/users/{user.pk}/channels")
 
         assert response.status_code == 200
@@ -304,8 +305,8 @@ class TestChannelList:
             MembershipFactory(channel=channel, user=user)
         client = client_for(user)
 
-        # Act / Assert: the user, the count, the page.
-        with django_assert_num_queries(3):
+        # Act / Assert: the user, the count, the page, the subscriptions.
+        with django_assert_num_queries(4):
             response = client.get(f"/chat/users/{user.pk}/channels")
 
         assert response.status_code == 200
@@ -332,8 +333,8 @@ class TestChannelList:
             expected[channel.pk] = n % 2 == 0
         client = client_for(user)
 
-        # Act / Assert: the user, the count, the page (access decided in its SQL).
-        with django_assert_num_queries(3):
+        # Act / Assert: the user, the count, the page, the subscriptions.
+        with django_assert_num_queries(4):
             response = client.get(f"/chat/users/{user.pk}/channels")
 
         assert response.status_code == 200

@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
-from chat.selectors import newest_visible_message_id
+from chat.selectors import channel_entitlement, newest_visible_message_id
 from chat.services import (
     ReadState,
-    channel_entitlement,
     channel_mark_read,
     channels_refresh_last_message,
     course_channel_ensure,

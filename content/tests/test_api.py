@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from content.models import ProContent
-from content.selectors import content_annotate_locked
+from content.selectors import content_set_locked
 from content.tests.conftest import (
     ITEMS,
     NOT_FOUND_BODY,
@@ -81,14 +81,15 @@ class TestMatrix:
         ]
         assert all(body["locked"] is (body["full_content"] is None) for body in shown.values())
 
-    def test_sql_expression_agrees_with_entitlement_for(self, role, world):
-        # Every item, drafts included: the SQL twin and the Python rule give the same answer.
+    def test_the_page_at_once_agrees_with_entitlement_for_one_item(self, role, world):
+        # Every item, drafts included: the subscriptions loaded once for the page give the
+        # answer the rule gives when it reads them for one item.
         user = world.users[role] or AnonymousUser()
-        rows = content_annotate_locked(
-            ProContent.objects.select_related("professional"), user=user
-        ).order_by("id")
+        rows = content_set_locked(
+            list(ProContent.objects.select_related("professional").order_by("id")), user=user
+        )
 
-        sql = {row.pk: not row.locked for row in rows}
+        page = {row.pk: not row.locked for row in rows}
         python = {
             row.pk: entitlement_for(
                 user,
@@ -99,8 +100,8 @@ class TestMatrix:
             for row in rows
         }
 
-        assert sql == python
-        assert len(sql) == 4
+        assert page == python
+        assert len(page) == 4
 
 
 class TestList:
@@ -214,7 +215,8 @@ class TestList:
 
 
 class TestListQueryCount:
-    """The page costs the same queries with 1 item as with 25 (20 shown): locked is SQL.
+    """The page costs the same queries with 1 item as with 25 (20 shown): the subscriptions
+    `locked` reads are loaded once for the page.
 
     Counts include ATOMIC_REQUESTS' savepoint and its release (the test runs in a transaction).
     """
@@ -222,10 +224,10 @@ class TestListQueryCount:
     @pytest.mark.parametrize(
         ("role", "queries"),
         [
-            # count, page
+            # count, page (an anonymous reader holds no subscriptions: nothing more to read)
             ("anonymous", 2),
-            ("subscriber", 3),  # + the token's user
-            ("staff", 3),
+            ("subscriber", 4),  # + the token's user, the subscriptions
+            ("staff", 4),
         ],
     )
     def test_constant(self, role, queries, client_as, django_assert_num_queries, staff_user):

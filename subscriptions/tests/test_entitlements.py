@@ -1,10 +1,9 @@
-"""The entitlement rule and its one queryset form agree in every case."""
+"""The entitlement rule, whether it reads one user's subscriptions or a whole list's."""
 
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, IntegerField, Value
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -13,11 +12,10 @@ from subscriptions.entitlements import (
     HISTORY_ONLY,
     NOTHING,
     STAFF,
-    entitled_expression,
     entitlement_for,
-    full_content_expression,
+    held_subscriptions,
 )
-from subscriptions.models import ProfessionalPlan, SubscriptionStatus
+from subscriptions.models import SubscriptionStatus
 from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,9 +41,13 @@ CASES = [
 
 @pytest.mark.parametrize("scope", ["plan", "professional"])
 @pytest.mark.parametrize(("who", "subscription", "expected"), CASES)
-def test_the_function_and_its_queryset_form_agree_on_every_case(who, subscription, expected, scope):
-    """`entitlement_for` and `entitled_expression` / `full_content_expression` (the form lists
-    use) on one matrix: per plan, and per professional (a thing without a plan)."""
+def test_the_rule_answers_the_same_from_a_whole_list_s_subscriptions(
+    who, subscription, expected, scope
+):
+    """`entitlement_for` reading the user's subscriptions itself, and reading them from
+    `held_subscriptions` loaded for a whole list (several users and professionals, as the
+    channel and content lists load them), on one matrix: per plan, and per professional (a
+    thing without a plan)."""
     plan = PlanFactory()
     other_professionals_plan = PlanFactory()
     user = {
@@ -62,27 +64,33 @@ def test_the_function_and_its_queryset_form_agree_on_every_case(who, subscriptio
     if who != "anonymous":
         # An active subscription to another professional's plan must never count.
         SubscriptionFactory(user=user, plan=other_professionals_plan)
-    plan_id = plan.pk if scope == "plan" else None
-    refs = {
-        "owner_user_ref": "professional__user_id",
-        "professional_ref": "professional_id",
-        "plan_ref": "plan_id",
+    # Nor another user's active subscription to this plan.
+    someone_else = SubscriptionFactory(plan=plan).user
+    thing = {
+        "owner_user_id": plan.professional.user_id,
+        "professional_id": plan.professional_id,
+        "plan_id": plan.pk if scope == "plan" else None,
     }
-    # Rows of the shape lists read: a professional, and a plan or none.
-    row = ProfessionalPlan.objects.filter(pk=plan.pk).annotate(
-        plan_id=F("pk") if plan_id else Value(None, output_field=IntegerField())
+    held = held_subscriptions(
+        user_ids=[someone_else.pk, *([user.pk] if user.pk else [])],
+        professional_ids=[plan.professional_id, other_professionals_plan.professional_id],
     )
 
-    queried = entitlement_for(
-        user,
-        owner_user_id=plan.professional.user_id,
-        professional_id=plan.professional_id,
-        plan_id=plan_id,
-        now=now,
-    )
-    can_post = row.filter(entitled_expression(user, now=now, **refs)).exists()
-    full_content = row.filter(full_content_expression(user, now=now, **refs)).exists()
+    assert entitlement_for(user, now=now, **thing) == expected
+    assert entitlement_for(user, now=now, held=held, **thing) == expected
 
-    assert queried == expected
-    assert can_post is expected.can_post
-    assert full_content is expected.full_content
+
+def test_a_list_s_subscriptions_cost_one_query(django_assert_num_queries):
+    plans = PlanFactory.create_batch(3)
+    users = UserFactory.create_batch(3)
+    for user, plan in zip(users, plans, strict=True):
+        SubscriptionFactory(user=user, plan=plan)
+
+    with django_assert_num_queries(1):
+        held = held_subscriptions(
+            user_ids=[u.pk for u in users], professional_ids=[p.professional_id for p in plans]
+        )
+
+    assert {user_id: [h.plan_id for h in rows] for user_id, rows in held.items()} == {
+        user.pk: [plan.pk] for user, plan in zip(users, plans, strict=True)
+    }
