@@ -16,6 +16,7 @@ ROWS = [
     "channel list (30, posted in big channel)",
     "mixed: pages, lists, posts",
     "plan catalogue",
+    "plan catalogue, 600 pages",
     "subscribe",
     "login",
     "floor: bare view 1 KB",
@@ -191,6 +192,16 @@ class Fixtures:
             return self.mixed
         if row == "plan catalogue":
             return [_line("GET", "/plans/")]
+        if row == "plan catalogue, 600 pages":
+            # Every ordering, page and two page sizes, in a cycle: each worker builds each
+            # page once before its page cache can answer it.
+            orderings = ["price", "-price", "created_at", "-created_at", "name", "-name"]
+            return [
+                _line("GET", f"/plans/?{urlencode({'ordering': o, 'page': n, 'page_size': z})}")
+                for n in range(1, 51)
+                for z in (10, 20)
+                for o in orderings
+            ]
         if row == "subscribe":
             return self.subscribe_lines(count)
         if row == "login":

@@ -20,6 +20,7 @@ from platform_project.admin_tools import (
     count_subquery,
     run_per_object,
 )
+from subscriptions.catalogue import catalogue_changed
 from subscriptions.models import (
     Payment,
     Professional,
@@ -207,6 +208,7 @@ class ProfessionalPlanAdmin(admin.ModelAdmin):
         archived = queryset.filter(is_active=True).update(
             is_active=False, updated_at=timezone.now()
         )
+        catalogue_changed()  # update() sends no save signal
         self.message_user(request, f"Archived: {archived}.", messages.SUCCESS)
 
     def get_queryset(self, request):

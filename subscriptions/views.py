@@ -17,7 +17,7 @@ from platform_project.schema import (
     error,
     validation_error,
 )
-from subscriptions import selectors, services
+from subscriptions import catalogue, selectors, services
 from subscriptions.filters import PlanCatalogueFilter
 from subscriptions.serializers import (
     PlanInputSerializer,
@@ -131,8 +131,11 @@ class PlanViewSet(viewsets.GenericViewSet):
         },
     )
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(PlanOutputSerializer(page, many=True).data)
+        def build() -> dict:
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            return self.get_paginated_response(PlanOutputSerializer(page, many=True).data).data
+
+        return Response(catalogue.cached_page(request.build_absolute_uri(), build))
 
     @extend_schema(
         operation_id="plan_retrieve",
