@@ -100,9 +100,10 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         raise Forbidden("This conversation is blocked.", code="blocked")
     if not entitlement.can_post:
         raise Forbidden("You cannot post in this channel.", code="cannot_post")
-    locked = ChatChannel.objects.select_for_update().filter(pk=channel.pk).first()
-    if locked is None:  # deleted since the caller read it
-        raise NotFound("Channel not found.", code="channel_not_found")
+    try:
+        locked = ChatChannel.objects.select_for_update().get(pk=channel.pk)
+    except ChatChannel.DoesNotExist:  # deleted since the caller read it
+        raise NotFound("Channel not found.", code="channel_not_found") from None
     # The time is read once the lock is held, so times follow seqs.
     message = ChatMessage.objects.create(
         channel=locked,
