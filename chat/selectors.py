@@ -162,7 +162,10 @@ def memberships_set_can_post(
     channels = [membership.channel for membership in memberships]
     held = held_subscriptions(
         user_ids={user.pk, *(c.direct.learner_id for c in channels if _is_direct(c))},
-        professional_ids={c.professional_id for c in channels},
+        # A course channel of a plan follows that plan; a direct channel, or a course channel
+        # without a plan, every plan of its professional (as `channel_entitlement` asks).
+        plan_ids={c.related_id for c in channels if not _is_direct(c)},
+        professional_ids={c.professional_id for c in channels if _is_direct(c) or not c.related_id},
     )
     for membership in memberships:
         channel = membership.channel

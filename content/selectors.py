@@ -33,7 +33,8 @@ def content_set_locked(items: list[ProContent], *, user: User | AnonymousUser) -
     so a page costs one query more whatever its size."""
     held = held_subscriptions(
         user_ids=[user.pk] if user.is_authenticated else [],
-        professional_ids={item.professional_id for item in items},
+        professional_ids={item.professional_id for item in items if item.plan_id is None},
+        plan_ids={item.plan_id for item in items},
     )
     for item in items:
         item.locked = not content_entitlement(user, item, held=held).full_content

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import transaction
+from rest_framework.request import Request
 
 VERSION_KEY = "plans:catalogue:version"
 CACHE_SECONDS = 30
@@ -34,10 +35,19 @@ def _version() -> str:
     return version
 
 
-def cached_page(url: str, build: Callable[[], dict]) -> dict:
-    """The catalogue page at `url`: from the cache, or `build()` stored there. A page that
-    fails to build (a bad filter, a page past the end) raises and stores nothing."""
-    digest = hashlib.sha256(repr((_version(), url)).encode()).hexdigest()
+def cached_page(request: Request, build: Callable[[], dict]) -> dict:
+    """The catalogue page `request` asks for: from the cache, or `build()` (stored there when
+    the request is one of the browsed pages). A page that fails to build (a bad ordering, a
+    page past the end) raises and stores nothing."""
+    params = request.query_params
+    browsed = set(params) <= {"page", "ordering"} and all(
+        len(params.getlist(name)) == 1 for name in params
+    )
+    if not browsed or "," in params.get("ordering", ""):
+        return build()
+    url = request.build_absolute_uri(request.path)
+    page = (params.get("page"), params.get("ordering"))
+    digest = hashlib.sha256(repr((_version(), url, page)).encode()).hexdigest()
     key = f"plans:catalogue:page:{digest}"
     data = cache.get(key)
     if data is None:

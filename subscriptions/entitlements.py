@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -52,13 +53,19 @@ class Held:
 Holdings = dict[int, list[Held]]
 
 
-def held_subscriptions(*, user_ids: Iterable[int], professional_ids: Iterable[int]) -> Holdings:
-    """The subscriptions of `user_ids` to the plans of `professional_ids`: everything
-    `entitlement_for` reads about those users and professionals, in one query."""
+def held_subscriptions(
+    *, user_ids: Iterable[int], professional_ids: Iterable[int], plan_ids: Iterable[int] = ()
+) -> Holdings:
+    """The subscriptions of `user_ids` to `plan_ids` and to any plan of `professional_ids`:
+    everything `entitlement_for` reads about those users, professionals and plans, in one
+    query."""
     held: Holdings = defaultdict(list)
-    rows = Subscription.objects.filter(
-        user_id__in=set(user_ids), plan__professional_id__in=set(professional_ids)
-    ).values_list("user_id", "plan_id", "plan__professional_id", "status", "expires_at")
+    in_scope = Q(plan__professional_id__in=set(professional_ids) - {None}) | Q(
+        plan_id__in=set(plan_ids) - {None}
+    )
+    rows = Subscription.objects.filter(in_scope, user_id__in=set(user_ids)).values_list(
+        "user_id", "plan_id", "plan__professional_id", "status", "expires_at"
+    )
     for user_id, *subscription in rows:
         held[user_id].append(Held(*subscription))
     return held
@@ -76,21 +83,31 @@ def entitlement_for(
     """What `user` may do with the things of one professional's plan (`plan_id=None`: of all
     their plans).
 
+    A plan's things follow that plan's subscriptions only (whoever owns the plan now); things
+    without a plan follow the subscriptions to any plan of `professional_id`.
+
     `held`: the user's subscriptions as `held_subscriptions` loaded them for a whole list (it
-    must cover `user` and `professional_id`); by default they are read here, in one query (none
-    for anonymous users and owners).
+    must cover `user` and `plan_id`, or `professional_id` when there is no plan); by default
+    they are read here, in one query (none for anonymous users and owners).
     """
     if not user.is_authenticated:
         return NOTHING
     if owner_user_id is not None and owner_user_id == user.pk:
         return EVERYTHING
     if held is None:
-        held = held_subscriptions(user_ids=[user.pk], professional_ids=[professional_id])
+        held = (
+            held_subscriptions(user_ids=[user.pk], professional_ids=[], plan_ids=[plan_id])
+            if plan_id is not None
+            else held_subscriptions(user_ids=[user.pk], professional_ids=[professional_id])
+        )
     in_scope = [
         subscription
         for subscription in held.get(user.pk, ())
-        if subscription.professional_id == professional_id
-        and plan_id in (None, subscription.plan_id)
+        if (
+            subscription.plan_id == plan_id
+            if plan_id is not None
+            else subscription.professional_id == professional_id
+        )
     ]
     now = now or timezone.now()
     if any(status_grants_access(s.status, s.expires_at, now) for s in in_scope):

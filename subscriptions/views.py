@@ -135,7 +135,7 @@ class PlanViewSet(viewsets.GenericViewSet):
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
             return self.get_paginated_response(PlanOutputSerializer(page, many=True).data).data
 
-        return Response(catalogue.cached_page(request.build_absolute_uri(), build))
+        return Response(catalogue.cached_page(request, build))
 
     @extend_schema(
         operation_id="plan_retrieve",

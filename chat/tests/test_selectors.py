@@ -298,3 +298,14 @@ def test_mysql_message_pages_read_the_channel_seq_key_without_filesort(client_fo
         assert row["key_len"] == key_parts_bytes
         assert "filesort" not in row["Extra"]
         assert "temporary" not in row["Extra"]
+
+
+def test_a_course_channel_without_a_professional_follows_its_plan(course):
+    # The channel's professional is optional; its plan decides.
+    ChatChannel.objects.filter(pk=course.channel.pk).update(professional=None)
+    channel = channel_get(channel_id=course.channel.pk)
+
+    row = channel_list_row(user=course.learner, channel_id=channel.pk)
+
+    assert row.can_post is True
+    assert channel_entitlement(user=course.learner, channel=channel).can_post is True

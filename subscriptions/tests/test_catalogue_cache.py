@@ -134,3 +134,38 @@ def test_a_bad_filter_is_refused_and_not_cached(api_client, django_assert_num_qu
 
     assert first.status_code == second.status_code == 400
     assert second.json() == first.json()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "min_price=1",
+        "professional=1",
+        "page_size=5",
+        "ordering=price,name",
+        "ordering=price&ordering=name",
+        "junk=1",
+    ],
+)
+def test_only_the_browsed_pages_are_cached(query, api_client, django_assert_num_queries):
+    # Filtered pages, chosen page sizes and other parameters are built every time: what the
+    # cache holds is bounded by the catalogue, not by the URLs clients make up.
+    PlanFactory(name="Python")
+    api_client.get(f"/plans/?{query}")
+
+    with django_assert_num_queries(2):
+        response = api_client.get(f"/plans/?{query}")
+
+    assert response.status_code == 200
+
+
+def test_a_browsed_page_is_cached_under_its_page_and_ordering(
+    api_client, django_assert_num_queries
+):
+    PlanFactory.create_batch(3)
+    api_client.get("/plans/?page=1&ordering=-price")
+
+    with django_assert_num_queries(0):
+        again = api_client.get("/plans/?ordering=-price&page=1")
+
+    assert again.status_code == 200

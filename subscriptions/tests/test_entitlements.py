@@ -94,3 +94,19 @@ def test_a_list_s_subscriptions_cost_one_query(django_assert_num_queries):
     assert {user_id: [h.plan_id for h in rows] for user_id, rows in held.items()} == {
         user.pk: [plan.pk] for user, plan in zip(users, plans, strict=True)
     }
+
+
+def test_a_plan_s_things_follow_the_plan_whoever_owns_it_now(admin_client):
+    """A plan moved to another professional keeps its subscribers: its things (course channel,
+    content) still name the old professional, and the rule reads the plan's subscriptions."""
+    plan = PlanFactory()
+    first_owner = plan.professional
+    subscriber = SubscriptionFactory(plan=plan).user
+    plan.professional = PlanFactory().professional
+    plan.save()
+    thing = {"owner_user_id": None, "professional_id": first_owner.pk, "plan_id": plan.pk}
+
+    held = held_subscriptions(user_ids=[subscriber.pk], professional_ids=[], plan_ids=[plan.pk])
+
+    assert entitlement_for(subscriber, **thing) == EVERYTHING
+    assert entitlement_for(subscriber, held=held, **thing) == EVERYTHING
