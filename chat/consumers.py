@@ -45,6 +45,9 @@ SUBPROTOCOL = "chat.v1"
 BEARER_PREFIX = "bearer."
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4408
+# The channel layer lost its Redis connection and got it back (chat.live_layer): events published
+# in between never reached this process. "Service restart": the client reconnects and resumes.
+CLOSE_LAYER_RECONNECTED = 1012
 # Frames (and client frames) waiting for one socket. A client that falls this far behind is
 # closed; the frames are in the database for its resume.
 INBOX_LIMIT = 2000
@@ -212,6 +215,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def live_membership(self, event):
         self._take(event)
+
+    async def live_layer_reconnected(self, event):
+        # Not through the queue: frames still in it are sent on the resume, from the database.
+        self._stop(CLOSE_LAYER_RECONNECTED)
 
     def _take(self, item: dict) -> None:
         if not self.active:
