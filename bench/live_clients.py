@@ -3,9 +3,11 @@ SPEC §7 would hold it (reconnect and `resume` after a close, read REST `after_s
 `resync`), and the audit of what every member ended up holding."""
 
 import asyncio
+import contextlib
 import json
 
 import httpx
+from websockets.exceptions import ConnectionClosed
 
 # Reconnecting after a server-side close: first retry at once, then back off up to this, for at
 # most RECONNECT_SECONDS (a restarting server or Redis refuses handshakes meanwhile).
@@ -104,11 +106,12 @@ async def follow(
         member.closes.append(member.ws.close_code)
         try:
             await reopen(member, url, gate)
-            cursors = {str(channel_id): member.last_seq()}
-            await member.ws.send(json.dumps({"type": "resume", "cursors": cursors}))
         except Exception as error:
             errors.append(f"reconnect failed: {error!r}")
             return
+        cursors = {str(channel_id): member.last_seq()}
+        with contextlib.suppress(ConnectionClosed):  # closed again at once: the loop reconnects
+            await member.ws.send(json.dumps({"type": "resume", "cursors": cursors}))
 
 
 async def catch_up(member: Member, base: str, channel_id: int) -> None:

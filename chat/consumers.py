@@ -127,6 +127,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.user = identity.user
         self.groups_joined: set[str] = set()
+        # A layer reconnect up to here cannot have cost this socket anything: its groups are
+        # joined below, on the connection as it now is (chat.live_layer).
+        self.layer_reconnects = getattr(self.channel_layer, "reconnects", 0)
         await self._join(events.user_group(self.user.pk))
         # Join first, then read: a message committed after the read reaches the group, so the
         # socket misses nothing between `hello` and its first live frame.
@@ -218,7 +221,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def live_layer_reconnected(self, event):
         # Not through the queue: frames still in it are sent on the resume, from the database.
-        self._stop(CLOSE_LAYER_RECONNECTED)
+        if self.active and event["reconnects"] > self.layer_reconnects:
+            self._stop(CLOSE_LAYER_RECONNECTED)
 
     def _take(self, item: dict) -> None:
         if not self.active:

@@ -8,9 +8,11 @@ in between is gone, and nobody is told (channels_redis 4.3 accepts `on_disconnec
 `on_reconnect` but never calls them). A socket would then sit behind until its channel's next
 message exposed the gap, or forever if none came.
 
-This layer delivers `{"type": "live.layer_reconnected"}` to every consumer of the process each
-time the subscriber connection is established again; chat.consumers.ChatConsumer closes its
-socket with 1012 so that the client reconnects and `resume`s from the database.
+This layer delivers `{"type": "live.layer_reconnected", "reconnects": n}` to every consumer of
+the process each time the subscriber connection is established again (`n` counts them, also
+readable as the layer's `reconnects`); chat.consumers.ChatConsumer closes its socket with 1012 so
+that the client reconnects and `resume`s from the database, unless the socket joined its groups
+after that reconnect (then it lost nothing).
 """
 
 import asyncio
@@ -24,7 +26,7 @@ from channels_redis.pubsub import (
 from channels_redis.utils import _wrap_close
 from redis.asyncio.client import PubSub
 
-RECONNECTED = {"type": "live.layer_reconnected"}
+RECONNECTED = "live.layer_reconnected"
 
 
 class _NotifyingPubSub(PubSub):
@@ -54,7 +56,10 @@ class _NotifyingShard(RedisSingleShardConnection):
 
     def _reconnected(self) -> None:
         layer = self.channel_layer
-        message = layer.channel_layer.serialize(RECONNECTED)
+        layer.reconnects += 1
+        message = layer.channel_layer.serialize(
+            {"type": RECONNECTED, "reconnects": layer.reconnects}
+        )
         for queue in layer.channels.values():
             queue.put_nowait(message)
 
@@ -62,6 +67,7 @@ class _NotifyingShard(RedisSingleShardConnection):
 class _NotifyingLoopLayer(RedisPubSubLoopLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.reconnects = 0  # of any shard's subscriber connection, since this layer started
         self._shards = [_NotifyingShard(shard.host, self) for shard in self._shards]
 
 
