@@ -22,8 +22,8 @@ from live_servers import PrivateRedis, group_cpu_seconds, group_rss_mb, worker_p
 CONNECT_CONCURRENCY = 50
 DRAIN_SECONDS = 1.0
 CONVERGE_SECONDS = 120.0
-# The Redis drill: how long Redis stays down.
-REDIS_DOWN_SECONDS = 2.0
+# The Redis drill: Redis stays down at least this long, and until the last post was answered.
+REDIS_DOWN_SECONDS = 1.0
 
 
 @dataclass
@@ -105,19 +105,45 @@ async def term_workers(servers: Servers, log: list[str]) -> None:
     pids = worker_pids(servers.pgids[0])
     for pid in pids:
         os.kill(pid, signal.SIGTERM)
-    log.append(f"TERM to socket server workers {pids}")
+    log.append(f"TERM to socket server workers {pids} a third into the posts")
 
 
-async def restart_redis(servers: Servers, log: list[str]) -> None:
-    """Stop the private Redis, leave it down for REDIS_DOWN_SECONDS, start it again."""
+async def stop_redis(servers: Servers, log: list[str]) -> None:
     assert servers.redis is not None
     await asyncio.to_thread(servers.redis.stop)
-    await asyncio.sleep(REDIS_DOWN_SECONDS)
+    log.append("Redis stopped two thirds into the posts")
+
+
+async def start_redis(servers: Servers, log: list[str]) -> None:
+    assert servers.redis is not None
     await asyncio.to_thread(servers.redis.start)
-    log.append(f"Redis stopped and restarted after {REDIS_DOWN_SECONDS:.0f} s")
+    log.append("started again after the last post was answered")
 
 
-FAULTS = {"term": term_workers, "redis": restart_redis}
+# A drill's fault: (fraction of the posts sent before it, what happens then, what happens once
+# every post was answered). Redis stays down to the end of the posting, so that nothing live
+# follows the events it lost: only the server's reaction (closing with 1012) brings them back.
+FAULTS = {
+    "term": (1 / 3, term_workers, None),
+    "redis": (2 / 3, stop_redis, start_redis),
+}
+
+
+async def converge(members: list[Member], expected: set[int], base: str, channel_id: int) -> int:
+    """Wait until every member holds every seq of `expected` (live, replayed or read from REST
+    after a resync), or CONVERGE_SECONDS have passed. Returns how many (member, seq) are still
+    missing."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CONVERGE_SECONDS
+    await asyncio.sleep(DRAIN_SECONDS)
+    while True:
+        await asyncio.gather(
+            *(catch_up(m, base, channel_id) for m in members if len(m.resyncs) > m.caught_up)
+        )
+        missing = sum(len(expected - m.fetched - {r[0] for r in m.received}) for m in members)
+        if not missing or loop.time() > deadline:
+            return missing
+        await asyncio.sleep(0.5)
 
 
 async def run_one(name: str, spec: dict, servers: Servers, channel: dict) -> dict:
@@ -175,15 +201,24 @@ async def run_one(name: str, spec: dict, servers: Servers, channel: dict) -> dic
         if spec.get("drop"):
             # The forced drop: every socket goes away while the posts are sent.
             await close_all(members, listeners)
+        fault_at, fault_begin, fault_end = FAULTS[fault] if fault else (None, None, None)
+        lost_before_live = 0
         faulted = None
         for index in range(posts):
             await asyncio.sleep(max(0.0, start + index * interval - loop.time()))
-            if fault and index == posts // 3:  # a third of the posts before, the rest after
-                faulted = asyncio.create_task(FAULTS[fault](servers, fault_log))
+            if fault and index == int(posts * fault_at):
+                faulted = asyncio.create_task(fault_begin(servers, fault_log))
             pending.append(asyncio.create_task(post(index)))
         await asyncio.gather(*pending)
         if faulted is not None:
             await faulted
+        if fault_end is not None:
+            await asyncio.sleep(REDIS_DOWN_SECONDS)
+            await fault_end(servers, fault_log)
+            # Everything posted so far must arrive with nothing posted after it (a later message
+            # would expose the gap to the sockets and hide what is checked here), then live
+            # traffic again.
+            lost_before_live = await converge(members, set(seq_of.values()), base, channel_id)
         if spec.get("drop"):
             # Back: reconnect, resume from the last seq each member holds, then live again.
             for member in members:
@@ -198,25 +233,14 @@ async def run_one(name: str, spec: dict, servers: Servers, channel: dict) -> dic
                 await asyncio.sleep(0.1)
                 pending.append(asyncio.create_task(post(index)))
             await asyncio.gather(*pending)
-    # The audit waits until every member holds every posted seq (live, replayed or read from
-    # REST after a resync), or CONVERGE_SECONDS have passed.
-    expected = set(seq_of.values())
-    deadline = loop.time() + CONVERGE_SECONDS
-    await asyncio.sleep(DRAIN_SECONDS)
-    while True:
-        await asyncio.gather(
-            *(catch_up(m, base, channel_id) for m in members if len(m.resyncs) > m.caught_up)
-        )
-        missing = [m for m in members if expected - m.fetched - {r[0] for r in m.received}]
-        if not missing or loop.time() > deadline:
-            break
-        await asyncio.sleep(0.5)
+    await converge(members, set(seq_of.values()), base, channel_id)
     converge_seconds = loop.time() - start
     wall = time.monotonic() - wall_before
     cpu = sum(group_cpu_seconds(pgid) for pgid in servers.pgids) - cpu_before
     rss = group_rss_mb(servers.pgids[0])
     await close_all(members, listeners)
 
+    expected = set(seq_of.values())
     # G4drop: the frames replayed after the return are not latencies of live delivery.
     result = audit(members, expected, sent_at, live_from=posts if spec.get("drop") else 0)
     deliveries = result["deliveries"]
@@ -243,7 +267,7 @@ async def run_one(name: str, spec: dict, servers: Servers, channel: dict) -> dic
         # Over the time until every member held every seq (at least the posting time).
         "deliveries_per_s": deliveries / max(spec["duration"], converge_seconds),
         "deliveries": deliveries,
-        "lost": result["lost"],
+        "lost": result["lost"] + lost_before_live,
         "duplicated": result["duplicated"],
         "out_of_order": result["out_of_order"],
         "cpu_us_per_delivery": cpu / deliveries * 1e6 if deliveries else float("nan"),
