@@ -247,6 +247,9 @@ def main() -> None:
 
 
 def print_table(results: list[dict], *, rest_on_asgi: bool, private_redis: bool) -> None:
+    rows = [r for r in results if not r.get("printed")]  # the others printed as they ran
+    if not rows:
+        return
     print(
         f"\nLive chat on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}): "
         f"sockets on gunicorn + uvicorn workers, REST on "
@@ -262,9 +265,7 @@ def print_table(results: list[dict], *, rest_on_asgi: bool, private_redis: bool)
         "resyncs | all held after s |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in results:
-        if r.get("printed"):
-            continue  # printed as it ran
+    for r in rows:
         print(
             f"| {r['run']} | {r['members']:,} | {r['posts']} | {r['p50']:.1f} | {r['p95']:.1f} | "
             f"{r['p99']:.1f} | {r['deliveries_per_s']:,.0f} | {r['lost']} | {r['duplicated']} | "

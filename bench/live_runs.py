@@ -305,6 +305,8 @@ async def run_page_beside_sockets(name: str, spec: dict, servers: Servers, chann
     def measure() -> dict:
         return run_wrk(wrk, base, lines, seconds, spec["connections"])
 
+    # Warm-up, not counted: the workers' first requests load code and fill caches.
+    await asyncio.to_thread(run_wrk, wrk, base, lines, 1, spec["connections"])
     without = [await asyncio.to_thread(measure)]
     members = [Member(token) for token in channel["tokens"]]
     url = f"ws://127.0.0.1:{servers.port}/ws/chat"
