@@ -19,9 +19,9 @@ one table.
 
 Runs: G1 200 members, 5 posts/s, 60 s; G2 1,000 members, 5 posts/s, 60 s; G3 5,000 idle
 sockets over 50 channels; the G4 drills G4burst, G4drop, G4term (SIGTERM to the socket
-server's workers mid-stream) and G4redis (Redis stopped and started mid-stream); G5 the REST
-message page beside 1,000 idle sockets; smoke: 20 members, 5 posts/s, 3 s (CI:
-scripts/bench_live_smoke.sh).
+server's workers mid-stream), G4restart (the whole socket server) and G4redis (Redis stopped
+and started mid-stream); G5 the REST message page beside 1,000 idle sockets; smoke: 20
+members, 5 posts/s, 3 s (CI: scripts/bench_live_smoke.sh).
 """
 
 import asyncio
@@ -54,6 +54,8 @@ RUNS = {
     # SIGTERM to every socket server worker a third into 300 posts (gunicorn starts new ones);
     # the clients reconnect and resume.
     "G4term": {"members": 100, "rate": 50.0, "duration": 6.0, "fault": "term"},
+    # The same with the whole socket server stopped (TERM to gunicorn's master) and started again.
+    "G4restart": {"members": 100, "rate": 50.0, "duration": 6.0, "fault": "restart"},
     # The channel layer's Redis (a private one) stopped a third into 300 posts and started again
     # 2 s later; the clients reconnect (the server closes the sockets with 1012) and resume.
     "G4redis": {"members": 100, "rate": 50.0, "duration": 6.0, "fault": "redis"},
@@ -216,18 +218,23 @@ def main() -> None:
     rest_port = port if rest_on_asgi else other_free_port(port)
     logpath = Path(tempfile.gettempdir()) / f"lp_bench_live_{port}.log"
     results = []
-    processes: list[subprocess.Popen] = []
     with open(logpath, "w") as logfile:
+        servers = Servers(
+            port,
+            rest_port,
+            [],
+            redis,
+            start_socket_server=lambda: start_live_server(env, port, logfile, asgi=True),
+        )
         try:
             if redis:
                 redis.start()
-            processes.append(start_live_server(env, port, logfile, asgi=True))
+            servers.processes.append(servers.start_socket_server())
             if not rest_on_asgi:
-                processes.append(start_live_server(env, rest_port, logfile, asgi=False))
-            servers = Servers(port, rest_port, [p.pid for p in processes], redis)
+                servers.processes.append(start_live_server(env, rest_port, logfile, asgi=False))
             results = [run(name, servers, channels[name]) for name in runs]
         finally:
-            for process in processes:
+            for process in servers.processes:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(30)
             if redis:

@@ -5,7 +5,9 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -30,8 +32,18 @@ REDIS_DOWN_SECONDS = 1.0
 class Servers:
     port: int  # the socket server
     rest_port: int
-    pgids: list[int]  # the socket server first
+    processes: list[subprocess.Popen]  # gunicorn masters, the socket server first
     redis: PrivateRedis | None  # the Redis drill's own Redis
+    start_socket_server: Callable[[], subprocess.Popen]
+    # CPU of socket servers stopped by a drill, up to their last reading.
+    retired_cpu: float = 0.0
+
+    @property
+    def pgids(self) -> list[int]:
+        return [process.pid for process in self.processes]
+
+    def cpu_seconds(self) -> float:
+        return self.retired_cpu + sum(group_cpu_seconds(pgid) for pgid in self.pgids)
 
 
 async def run_idle(name: str, spec: dict, servers: Servers, groups: list[dict]) -> dict:
@@ -108,6 +120,22 @@ async def term_workers(servers: Servers, log: list[str]) -> None:
     log.append(f"TERM to socket server workers {pids} a third into the posts")
 
 
+async def restart_socket_server(servers: Servers, log: list[str]) -> None:
+    """SIGTERM to the socket server's master (a graceful stop of it and its workers), then the
+    same server started again on the same port."""
+    old = servers.processes[0]
+    cpu = group_cpu_seconds(old.pid)
+    old.terminate()
+    await asyncio.to_thread(old.wait, 60)
+    servers.retired_cpu += cpu
+    started = time.monotonic()
+    servers.processes[0] = await asyncio.to_thread(servers.start_socket_server)
+    log.append(
+        f"TERM to the socket server a third into the posts; it stopped and a new one answered "
+        f"{time.monotonic() - started:.1f} s later"
+    )
+
+
 async def stop_redis(servers: Servers, log: list[str]) -> None:
     assert servers.redis is not None
     await asyncio.to_thread(servers.redis.stop)
@@ -125,6 +153,7 @@ async def start_redis(servers: Servers, log: list[str]) -> None:
 # follows the events it lost: only the server's reaction (closing with 1012) brings them back.
 FAULTS = {
     "term": (1 / 3, term_workers, None),
+    "restart": (1 / 3, restart_socket_server, None),
     "redis": (2 / 3, stop_redis, start_redis),
 }
 
@@ -156,7 +185,7 @@ async def run_one(name: str, spec: dict, servers: Servers, channel: dict) -> dic
     base = f"http://127.0.0.1:{servers.rest_port}"
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     errors: list = []
-    fault = spec.get("fault")  # "term" or "redis": the clients reconnect and resume
+    fault = spec.get("fault")  # a key of FAULTS: the clients reconnect and resume
 
     def listen(member: Member) -> asyncio.Task:
         return asyncio.create_task(
@@ -174,7 +203,7 @@ async def run_one(name: str, spec: dict, servers: Servers, channel: dict) -> dic
     seq_of: dict[int, int] = {}
     failed_posts = 0
     fault_log: list[str] = []
-    cpu_before = sum(group_cpu_seconds(pgid) for pgid in servers.pgids)
+    cpu_before = servers.cpu_seconds()
     wall_before = time.monotonic()
     async with httpx.AsyncClient(
         base_url=base,
@@ -236,7 +265,7 @@ async def run_one(name: str, spec: dict, servers: Servers, channel: dict) -> dic
     await converge(members, set(seq_of.values()), base, channel_id)
     converge_seconds = loop.time() - start
     wall = time.monotonic() - wall_before
-    cpu = sum(group_cpu_seconds(pgid) for pgid in servers.pgids) - cpu_before
+    cpu = servers.cpu_seconds() - cpu_before
     rss = group_rss_mb(servers.pgids[0])
     await close_all(members, listeners)
 
