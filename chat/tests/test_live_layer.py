@@ -13,8 +13,8 @@ from channels.layers import channel_layers, get_channel_layer
 from django.test import override_settings
 
 from accounts.tests.factories import UserFactory
-from chat import consumers
-from chat.live_layer import ReconnectAwarePubSubChannelLayer
+from chat import consumers, events
+from chat.live_layer import RECONNECTED, ReconnectAwarePubSubChannelLayer
 from chat.models import ChatMessage
 from chat.services import message_post
 from chat.tests.conftest import course_channel, subscribe
@@ -113,3 +113,17 @@ def test_a_post_commits_while_redis_is_unreachable(course, caplog):
     assert "live event not published" in caplog.text
     # Refused at once: the post does not wait on retries.
     assert took < 2
+
+
+@pytest.mark.asyncio
+async def test_a_reconnect_before_the_socket_joined_its_groups_does_not_close_it(course):
+    layer = get_channel_layer()
+    socket, _ = await connect(course["learner"])
+    group = events.user_group(course["learner"].pk)
+    seen = layer.reconnects  # the reconnects this process's layer had when the socket joined
+
+    await layer.group_send(group, {"type": RECONNECTED, "reconnects": seen})
+    assert await socket.receive_nothing(timeout=0.5)
+    await layer.group_send(group, {"type": RECONNECTED, "reconnects": seen + 1})
+
+    assert await closed_with(socket) == 1012
