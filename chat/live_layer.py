@@ -7,8 +7,8 @@ every channel again (`PubSub.on_connect`), and channels_redis carries on: whatev
 in between is gone, and nobody is told (channels_redis 4.3 accepts `on_disconnect` /
 `on_reconnect` but never calls them since its redis-py port: channels_redis #406; the hooks
 were added, #259, for exactly this: close the socket with "service restart" so the client
-recovers). A socket would then sit behind until its channel's next
-message exposed the gap, or forever if none came.
+recovers). A socket would then sit behind until its channel's next message exposed the gap,
+or forever if none came.
 
 This layer delivers `{"type": "live.layer_reconnected", "reconnects": n}` to every consumer of
 the process each time the subscriber connection is established again (`n` counts them, also
