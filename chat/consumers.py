@@ -45,6 +45,9 @@ SUBPROTOCOL = "chat.v1"
 BEARER_PREFIX = "bearer."
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4408
+# The channel layer lost its Redis connection and got it back (chat.live_layer): events published
+# in between never reached this process. "Service restart": the client reconnects and resumes.
+CLOSE_LAYER_RECONNECTED = 1012
 # Frames (and client frames) waiting for one socket. A client that falls this far behind is
 # closed; the frames are in the database for its resume.
 INBOX_LIMIT = 2000
@@ -124,6 +127,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.user = identity.user
         self.groups_joined: set[str] = set()
+        # A layer reconnect up to here cannot have cost this socket anything: its groups are
+        # joined below, on the connection as it now is (chat.live_layer).
+        self.layer_reconnects = getattr(self.channel_layer, "reconnects", 0)
         await self._join(events.user_group(self.user.pk))
         # Join first, then read: a message committed after the read reaches the group, so the
         # socket misses nothing between `hello` and its first live frame.
@@ -212,6 +218,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def live_membership(self, event):
         self._take(event)
+
+    async def live_layer_reconnected(self, event):
+        # Not through the queue: frames still in it are sent on the resume, from the database.
+        if self.active and event["reconnects"] > self.layer_reconnects:
+            self._stop(CLOSE_LAYER_RECONNECTED)
 
     def _take(self, item: dict) -> None:
         if not self.active:

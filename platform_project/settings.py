@@ -158,7 +158,9 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # core layer keeps each process's deliveries in one capped Redis list and drops the overflow
 # silently (group_send never raises), which lost most of a 500-post burst; pub/sub has no such
 # cap, and each socket bounds its own outgoing queue instead (chat.consumers). Either way the
-# socket is a fast path only: `resume` and REST `after_seq` replay from the database.
+# socket is a fast path only: `resume` and REST `after_seq` replay from the database. The class
+# is that layer plus a notice to every socket when its Redis connection came back (events
+# published meanwhile are gone): chat.live_layer.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     # Pub/sub channels are server-wide, not per database index: the index goes into the prefix,
@@ -166,7 +168,7 @@ if REDIS_URL:
     _redis_db = REDIS_URL.split("?", 1)[0].rsplit("/", 1)[-1] if REDIS_URL.count("/") > 2 else ""
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "chat.live_layer.ReconnectAwarePubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL}],
                 "prefix": f"lp.live.{_redis_db or '0'}.",
