@@ -16,8 +16,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 from accounts.models import User
+from accounts.signals import sessions_ended
 
 
 def _email_taken(email: str, *, exclude_pk: int | None) -> bool:
@@ -128,8 +130,11 @@ class PlatformUserAdmin(UserAdmin):
         description="Deactivate selected users (no login; history kept)", permissions=["deactivate"]
     )
     def deactivate(self, request, queryset):
-        closed = queryset.filter(is_active=True).update(is_active=False)
-        self.message_user(request, f"Deactivated: {closed}.", messages.SUCCESS)
+        with transaction.atomic():
+            user_ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+            User.objects.filter(pk__in=user_ids).update(is_active=False)
+            sessions_ended.send(sender=User, user_ids=user_ids)
+        self.message_user(request, f"Deactivated: {len(user_ids)}.", messages.SUCCESS)
 
     def user_change_password(self, request, id, form_url=""):
         # `change_user` lets platform staff set the account type; it must not let them take over

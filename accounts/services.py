@@ -35,6 +35,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import emails, selectors
 from accounts.models import AccountType, User
+from accounts.signals import sessions_ended
 from platform_project.errors import Conflict, DomainError
 
 DUPLICATE_USERNAME = "A user with that username already exists."
@@ -384,7 +385,8 @@ def _verified_refresh_token(raw: str) -> RefreshToken:
 def _revoke_refresh_tokens(*, user: User) -> None:
     """Blacklist every open refresh token of the user. The password digest already refuses
     them; blacklisting as well shows the ended sessions in the admin's token lists and keeps them
-    refused should CHECK_REVOKE_TOKEN ever be turned off."""
+    refused should CHECK_REVOKE_TOKEN ever be turned off. Then `sessions_ended`: what holds a
+    token checked earlier (an open chat socket) lets go of it too."""
     outstanding = OutstandingToken.objects.filter(
         user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
@@ -393,3 +395,4 @@ def _revoke_refresh_tokens(*, user: User) -> None:
         [BlacklistedToken(token=token) for token in outstanding.only("pk")],
         ignore_conflicts=True,
     )
+    sessions_ended.send(sender=User, user_ids=[user.pk])

@@ -9,6 +9,7 @@ class ChatConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_delete, pre_delete
 
+        from accounts.signals import sessions_ended
         from chat import receivers
         from chat.selectors import course_channel_id
         from subscriptions.selectors import register_subscription_annotation
@@ -30,5 +31,6 @@ class ChatConfig(AppConfig):
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="chat.after_account_deletion",
         )
+        sessions_ended.connect(receivers.end_live_sessions, dispatch_uid="chat.end_live_sessions")
         # Subscription rows shown by the API carry the id of their plan's course channel.
         register_subscription_annotation("channel_id", course_channel_id)

@@ -5,7 +5,8 @@ Handshake: the client offers the `chat.v1` subprotocol (refused with HTTP 403 ot
 either `bearer.<access token>` as a second subprotocol or `?ticket=` from `POST /chat/ws-ticket`.
 A bad, expired, revoked or refresh token, or a used ticket, is accepted and closed at once with
 4401, before any frame, so the client knows to renew its token rather than retry. The socket is
-closed with 4401 when the access token expires. Origins are checked in chat.routing.
+closed with 4401 when the access token expires, and when the user's tokens are revoked (a
+password change or reset, the account closed). Origins are checked in chat.routing.
 
 Ordering: live `message.created` frames can reach a process out of seq order (posts committed by
 different processes publish independently) or not at all (the channel layer is at-most-once).
@@ -119,6 +120,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if SUBPROTOCOL not in offered:
             await self.close()  # before accept: the server answers HTTP 403
             return
+        # Before the token is checked: a revocation committed after this may have missed it.
+        self.connected_at = time.time()
+        self.session_ended_at = 0.0
         query = self.scope.get("query_string", b"").decode("latin-1")
         identity = await database_sync_to_async(identify)(offered, query)
         if identity is None or identity.expires_at <= time.time():
@@ -163,6 +167,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.expiry = loop.call_later(
             max(0.0, identity.expires_at - time.time()), self._stop, CLOSE_UNAUTHORIZED
         )
+        if self.session_ended_at > self.connected_at:  # revoked while this handshake ran
+            self._stop(CLOSE_UNAUTHORIZED)
 
     async def disconnect(self, code):
         self._deactivate()
@@ -218,6 +224,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def live_membership(self, event):
         self._take(event)
+
+    async def live_session_ended(self, event):
+        # The user's tokens were revoked (chat.events.sessions_ended): a socket opened before
+        # holds one of them. Not through the queue, like an expired token.
+        self.session_ended_at = max(self.session_ended_at, event["at"])
+        if self.active and self.connected_at < event["at"]:
+            self._stop(CLOSE_UNAUTHORIZED)
 
     async def live_layer_reconnected(self, event):
         # Not through the queue: frames still in it are sent on the resume, from the database.

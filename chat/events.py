@@ -16,10 +16,14 @@ Layer messages (the `type` names a handler of chat.consumers.ChatConsumer):
 - `live.frame {channel_id, text, from_user}` to the channel's group or the user's group: any
   other frame, forwarded as it is (typing is not echoed to the typist: `from_user`);
 - `live.membership {action, channel_id, last_seq, can_post, text}` to the user's group: the
-  socket joins, updates or leaves the channel, then forwards the frame.
+  socket joins, updates or leaves the channel, then forwards the frame;
+- `live.session_ended {at}` to the user's group: the user's tokens were revoked (password
+  changed or reset, account closed) at `at` (Unix time, after the commit); sockets opened before
+  close with 4401.
 """
 
 import logging
+import time
 from collections.abc import Callable
 from functools import partial
 
@@ -227,3 +231,17 @@ def typing_event(*, channel_id: int, user_id: int) -> dict:
         "text": encode(frame),
         "from_user": user_id,
     }
+
+
+# --- Sessions ---------------------------------------------------------------------------------
+def sessions_ended(*, user_ids) -> None:
+    """Every token these users held was revoked: once that commits, their open sockets (whose
+    tokens were checked at the handshake) close."""
+    for user_id in user_ids:
+        _after_commit(partial(_send_session_ended, user_id))
+
+
+def _send_session_ended(user_id: int) -> None:
+    # Stamped after the commit: a socket opened before this passed its handshake with a token
+    # that is now revoked; one opened after needed a new token.
+    _send(user_group(user_id), {"type": "live.session_ended", "at": time.time()})

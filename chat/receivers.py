@@ -63,3 +63,8 @@ def before_account_deletion(sender, instance, **kwargs) -> None:
 def after_account_deletion(sender, instance, **kwargs) -> None:
     # Same transaction as the deletion (Django's Collector runs both signals inside it).
     channels_refresh_last_message(channel_ids=getattr(instance, _CHANNELS_OF_DELETED_SENDER, ()))
+
+
+def end_live_sessions(sender, user_ids, **kwargs) -> None:
+    # Inside the revoking transaction: published after its commit.
+    events.sessions_ended(user_ids=user_ids)

@@ -1,0 +1,104 @@
+"""Sockets whose token is revoked after their handshake: a password change or reset, or the
+account closed, closes them with 4401 (SPEC §7, §9). On the configured channel layer (the real
+Redis in CI), rows committed (transaction=True) so the consumer's threads see them."""
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.services import password_reset_confirm, user_update
+from accounts.tests.factories import UserFactory
+from chat.tests.live import closed_with, connect, in_thread
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+OLD_PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "another long passphrase 42"
+
+
+@pytest.fixture
+def users(db):
+    user, other = UserFactory(), UserFactory()
+    user.set_password(OLD_PASSWORD)
+    user.save()
+    return user, other
+
+
+def change_password(user) -> None:
+    user_update(user=user, current_password=OLD_PASSWORD, password=NEW_PASSWORD)
+
+
+async def test_a_password_change_closes_the_user_s_sockets_and_no_one_else_s(users):
+    user, other = users
+    first, _ = await connect(user)
+    second, _ = await connect(user)
+    bystander, _ = await connect(other)
+
+    await in_thread(change_password)(user)
+
+    assert await closed_with(first) == 4401
+    assert await closed_with(second) == 4401
+    assert await bystander.receive_nothing(timeout=0.5)
+
+
+async def test_a_socket_opened_after_the_change_stays_open(users):
+    user, _ = users
+    await in_thread(change_password)(user)
+    await in_thread(user.refresh_from_db)()
+
+    # A new token, issued after the change (the old one is refused at the handshake).
+    socket, hello = await connect(user)
+
+    assert hello["type"] == "hello"
+    assert await socket.receive_nothing(timeout=0.5)
+
+
+async def test_a_password_reset_closes_the_user_s_sockets(users):
+    user, _ = users
+    socket, _ = await connect(user)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+
+    await in_thread(password_reset_confirm)(uid=uid, token=token, new_password=NEW_PASSWORD)
+
+    assert await closed_with(socket) == 4401
+
+
+async def test_a_rolled_back_change_closes_nothing(users):
+    user, _ = users
+    socket, _ = await connect(user)
+
+    def change_then_fail():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            change_password(user)
+            raise RuntimeError
+
+    await in_thread(change_then_fail)()
+
+    assert await socket.receive_nothing(timeout=0.5)
+
+
+async def test_closing_an_account_in_the_admin_closes_its_sockets(users):
+    user, other = users
+    socket, _ = await connect(user)
+    bystander, _ = await connect(other)
+
+    def deactivate():
+        from django.test import Client
+
+        admin = UserFactory(is_staff=True, is_superuser=True)
+        client = Client()
+        client.force_login(admin)
+        response = client.post(
+            reverse("admin:accounts_user_changelist"),
+            {"action": "deactivate", "_selected_action": [user.pk]},
+        )
+        assert response.status_code == 302
+
+    await in_thread(deactivate)()
+
+    assert await closed_with(socket) == 4401
+    assert await bystander.receive_nothing(timeout=0.5)
