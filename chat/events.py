@@ -28,11 +28,11 @@ from collections.abc import Callable
 from functools import partial
 
 import orjson
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 from accounts.models import User
+from chat import live_publisher
 from chat.models import ChatChannel, ChatMessage
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def _send(group: str, message: dict) -> None:
     if layer is None:  # no CHANNEL_LAYERS configured: nothing listens
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        live_publisher.group_send(layer, group, message)
     except Exception:
         # After the commit: the change stands and the database replays it (resume, after_seq).
         logger.exception("live event not published to %s", group)
