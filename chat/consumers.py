@@ -2,11 +2,10 @@
 user.
 
 Handshake: the client offers the `chat.v1` subprotocol (refused with HTTP 403 otherwise) and
-either `bearer.<access token>` as a second subprotocol or `?ticket=` from `POST /chat/ws-ticket`.
-A bad, expired, revoked or refresh token, or a used ticket, is accepted and closed at once with
-4401, before any frame, so the client knows to renew its token rather than retry. The socket is
-closed with 4401 when the access token expires, and when the user's tokens are revoked (a
-password change or reset, the account closed). Origins are checked in chat.routing.
+its credentials (`chat.live_auth`). Without valid ones the socket is accepted and closed at once
+with 4401, before any frame, so the client knows to renew its token rather than retry. The
+socket is closed with 4401 when the access token expires, and when the user's tokens are
+revoked (a password change or reset, the account closed). Origins are checked in chat.routing.
 
 Ordering: live `message.created` frames can reach a process out of seq order (posts committed by
 different processes publish independently) or not at all (the channel layer is at-most-once).
@@ -27,23 +26,18 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
 
-import orjson
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.models import User
-from chat import events, live_reads
-from chat.tickets import ticket_redeem
+from chat import events, live_frames, live_reads
+from chat.live_auth import identify
 
 logger = logging.getLogger(__name__)
 
 SUBPROTOCOL = "chat.v1"
-BEARER_PREFIX = "bearer."
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4408
 # The channel layer lost its Redis connection and got it back (chat.live_layer): events published
@@ -59,39 +53,6 @@ TYPING_INTERVAL_SECONDS = 3.0
 
 
 @dataclass
-class Identity:
-    user: User
-    expires_at: float  # when the access token expires (Unix time)
-
-
-def identify(subprotocols: list[str], query_string: str) -> Identity | None:
-    """Who the handshake is from, by the same checks as REST's bearer authentication."""
-    for offered in subprotocols:
-        if offered.startswith(BEARER_PREFIX):
-            return _identify_token(offered[len(BEARER_PREFIX) :])
-    tickets = parse_qs(query_string).get("ticket")
-    if tickets:
-        claim = ticket_redeem(tickets[0])
-        if claim is None or claim.token_expires_at <= time.time():
-            return None
-        user = User.objects.filter(pk=claim.user_id, is_active=True).first()
-        return None if user is None else Identity(user, claim.token_expires_at)
-    return None
-
-
-def _identify_token(raw: str) -> Identity | None:
-    from accounts.authentication import PlatformJWTAuthentication
-
-    authentication = PlatformJWTAuthentication()
-    try:
-        token = authentication.get_validated_token(raw.encode())
-        user = authentication.get_user(token)
-    except AuthenticationFailed:  # simplejwt's InvalidToken included
-        return None
-    return Identity(user, float(token["exp"]))
-
-
-@dataclass
 class ChannelCursor:
     """What one socket has sent of one channel: every visible message in (lo, hi]."""
 
@@ -101,14 +62,6 @@ class ChannelCursor:
     pending: dict[int, str] = field(default_factory=dict)  # seq → frame, arrived ahead of a gap
     gap_since: float | None = None
     typed_at: float = -math.inf
-
-
-def _resync(channel_id: int, from_seq: int) -> str:
-    return events.encode({"type": "resync", "channel_id": channel_id, "from_seq": from_seq})
-
-
-def _error(code: str, detail: str) -> str:
-    return events.encode({"type": "error", "code": code, "detail": detail})
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -330,7 +283,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 for item in found["items"]:
                     await self._send_item(channel_id, item)
             else:
-                await self.send(text_data=_resync(channel_id, cursor.hi + 1))
+                await self.send(text_data=live_frames.resync(channel_id, cursor.hi + 1))
             cursor.hi = first_waiting - 1
             await self._drain(channel_id, cursor)
 
@@ -368,47 +321,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- client frames ---------------------------------------------------------------------------
     async def _on_client(self, text: str | None) -> None:
-        if text is None:
-            await self.send(text_data=_error("invalid_frame", "Frames are JSON text."))
-            return
         try:
-            frame = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            await self.send(text_data=_error("invalid_json", "A frame must be valid JSON."))
-            return
-        kind = frame.get("type") if isinstance(frame, dict) else None
-        if kind == "resume":
-            await self._resume(frame)
-        elif kind == "typing":
-            await self._typing(frame)
-        else:
-            await self.send(
-                text_data=_error(
-                    "unknown_type", "A frame is a JSON object whose type is resume or typing."
-                )
-            )
-
-    async def _resume(self, frame: dict) -> None:
-        cursors = frame.get("cursors")
-        wanted = {}
-        if isinstance(cursors, dict):
-            for key, value in cursors.items():
-                if not (key.isascii() and key.isdigit() and len(key) <= 19):
-                    break
-                if type(value) is not int or not 0 <= value < 2**32:
-                    break
-                wanted[int(key)] = value
-            else:
-                for channel_id, last_seq in sorted(wanted.items()):
+            frame = live_frames.client_frame(text)
+            if frame["type"] == "resume":
+                for channel_id, last_seq in sorted(live_frames.resume_cursors(frame).items()):
                     if channel_id in self.cursors:
                         await self._replay(channel_id, last_seq)
-                return
-        await self.send(
-            text_data=_error(
-                "invalid_frame",
-                'resume needs cursors: {"<channel_id>": <last seq seen, 0 or more>, ...}.',
-            )
-        )
+            else:
+                await self._typing(frame)
+        except live_frames.FrameError as refused:
+            await self.send(text_data=live_frames.error(refused.code, refused.detail))
 
     async def _replay(self, channel_id: int, last_seq: int) -> None:
         """Send what the socket has not sent of the channel after `last_seq`, in order."""
@@ -421,7 +343,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if cursor.hi > cursor.lo:
             # Frames after `lo` went out already: replaying below them would be out of order.
-            await self.send(text_data=_resync(channel_id, last_seq + 1))
+            await self.send(text_data=live_frames.resync(channel_id, last_seq + 1))
         else:
             found = await database_sync_to_async(live_reads.messages_after)(
                 channel_id=channel_id, after_seq=last_seq
@@ -433,7 +355,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 cursor.hi = max(cursor.hi, found["last_seq"], *seqs)
             else:
                 from_seq = found["items"][-1]["seq"] + 1
-                await self.send(text_data=_resync(channel_id, from_seq))
+                await self.send(text_data=live_frames.resync(channel_id, from_seq))
                 # The client reads the rest from REST; live frames continue after it.
                 cursor.hi = max(found["last_seq"], from_seq - 1)
         cursor.lo = last_seq
@@ -444,7 +366,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         cursor = self.cursors.get(channel_id) if type(channel_id) is int else None
         if cursor is None:
             await self.send(
-                text_data=_error("not_member", "typing needs channel_id, a channel of yours.")
+                text_data=live_frames.error(
+                    "not_member", "typing needs channel_id, a channel of yours."
+                )
             )
             return
         now = asyncio.get_running_loop().time()
@@ -457,7 +381,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 user=self.user, channel_id=channel_id
             )
         if not cursor.can_post:
-            await self.send(text_data=_error("cannot_post", "You cannot post in this channel."))
+            await self.send(
+                text_data=live_frames.error("cannot_post", "You cannot post in this channel.")
+            )
             return
         cursor.typed_at = now
         await self.channel_layer.group_send(
