@@ -258,7 +258,7 @@ class MessageReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="the message in its channel")
     def context(self, report: MessageReport) -> str:
         message = report.message
-        if message.channel.channel_type == ChannelType.DIRECT_MESSAGE:
+        if message.channel.is_direct:
             around = [message]  # a direct conversation: the reported message alone
         else:
             around = (

@@ -69,6 +69,10 @@ class ChatChannel(models.Model):
     def __str__(self) -> str:
         return self.name or f"{self.channel_type} #{self.pk}"
 
+    @property
+    def is_direct(self) -> bool:
+        return self.channel_type == ChannelType.DIRECT_MESSAGE
+
 
 class MembershipRole(models.TextChoices):
     MEMBER = "member", "Member"

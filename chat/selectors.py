@@ -161,22 +161,18 @@ def memberships_set_can_post(
     list, so it costs one query whatever its length."""
     channels = [membership.channel for membership in memberships]
     held = held_subscriptions(
-        user_ids={user.pk, *(c.direct.learner_id for c in channels if _is_direct(c))},
+        user_ids={user.pk, *(c.direct.learner_id for c in channels if c.is_direct)},
         # A course channel of a plan follows that plan; a direct channel, or a course channel
         # without a plan, every plan of its professional (as `channel_entitlement` asks).
-        plan_ids={c.related_id for c in channels if not _is_direct(c)},
-        professional_ids={c.professional_id for c in channels if _is_direct(c) or not c.related_id},
+        plan_ids={c.related_id for c in channels if not c.is_direct},
+        professional_ids={c.professional_id for c in channels if c.is_direct or not c.related_id},
     )
     for membership in memberships:
         channel = membership.channel
-        blocked = _is_direct(channel) and channel.direct.is_blocked
+        blocked = channel.is_direct and channel.direct.is_blocked
         entitled = channel_entitlement(user=user, channel=channel, held=held)
         membership.can_post = entitled.can_post and not blocked
     return memberships
-
-
-def _is_direct(channel: ChatChannel) -> bool:
-    return channel.channel_type == ChannelType.DIRECT_MESSAGE
 
 
 def channel_list_row(*, user: User, channel_id: int) -> ChannelMembership | None:

@@ -60,7 +60,7 @@ class ChannelListItemOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(DirectPeerOutputSerializer(allow_null=True))
     def get_peer(self, membership) -> dict | None:
-        if membership.channel.channel_type != ChannelType.DIRECT_MESSAGE:
+        if not membership.channel.is_direct:
             return None
         direct = membership.channel.direct
         peer = direct.user_high if membership.user_id == direct.user_low_id else direct.user_low

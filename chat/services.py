@@ -91,11 +91,7 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
             f"A message has at most {MESSAGE_MAX_LENGTH} characters.", code="max_length"
         )
     entitlement = channel_entitlement(user=sender, channel=channel)
-    if (
-        entitlement.can_read
-        and channel.channel_type == ChannelType.DIRECT_MESSAGE
-        and channel.direct.is_blocked
-    ):
+    if entitlement.can_read and channel.is_direct and channel.direct.is_blocked:
         # Not who blocked it: the code is all either side learns.
         raise Forbidden("This conversation is blocked.", code="blocked")
     if not entitlement.can_post:
@@ -295,7 +291,7 @@ def reports_delete_of_sender(*, user_id: int) -> None:
 def direct_channel_set_blocked(*, channel: ChatChannel, user: User, blocked: bool) -> None:
     """Block or unblock a direct channel on `user`'s side. While either side blocks it, neither
     may post (`message_post` answers `blocked`); only the side that blocked can lift its block."""
-    if channel.channel_type != ChannelType.DIRECT_MESSAGE:
+    if not channel.is_direct:
         raise ValidationFailed("Only direct conversations can be blocked.", code="not_direct")
     direct = DirectChannel.objects.select_for_update().get(pk=channel.pk)
     if user.pk == direct.user_low_id:

@@ -95,10 +95,10 @@ def entitlement_for(
     if owner_user_id is not None and owner_user_id == user.pk:
         return EVERYTHING
     if held is None:
-        held = (
-            held_subscriptions(user_ids=[user.pk], professional_ids=[], plan_ids=[plan_id])
-            if plan_id is not None
-            else held_subscriptions(user_ids=[user.pk], professional_ids=[professional_id])
+        # The scope the rule reads below: the plan, or (no plan) the professional.
+        professional_ids = [professional_id] if plan_id is None else []
+        held = held_subscriptions(
+            user_ids=[user.pk], professional_ids=professional_ids, plan_ids=[plan_id]
         )
     in_scope = [
         subscription
