@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from common import GUNICORN, ROOT
 
@@ -34,10 +35,28 @@ def server_env(url: str) -> dict:
     }
 
 
+def _ephemeral_ports_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range. A port in that range can be
+    taken as the source port of an outgoing connection: a client retrying against a server
+    that is restarting on its port may then connect to itself and hold the port (TCP
+    self-connect), and the restarted server cannot bind it."""
+    rng = secrets.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, _ephemeral_ports_start())
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit("no free loopback port below the ephemeral range")
 
 
 def start_server(
