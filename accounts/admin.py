@@ -14,11 +14,16 @@ from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts.models import User
+from accounts.services import user_sessions_end
 from accounts.signals import sessions_ended
 
 
@@ -51,6 +56,17 @@ class PlatformUserChangeForm(UserChangeForm):
         return email
 
 
+class PlatformAdminPasswordChangeForm(AdminPasswordChangeForm):
+    """A superuser's "Reset password": as a password change or reset through the API, every
+    session of the account ends (its tokens were issued under the old password)."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            user_sessions_end(user=user)
+        return user
+
+
 class StaffUserChangeForm(forms.ModelForm):
     """Platform staff's form for an existing account: the account type, nothing else (no
     password widget, so no "Reset password" button)."""
@@ -64,6 +80,7 @@ class StaffUserChangeForm(forms.ModelForm):
 class PlatformUserAdmin(UserAdmin):
     form = PlatformUserChangeForm
     add_form = PlatformUserCreationForm
+    change_password_form = PlatformAdminPasswordChangeForm
 
     list_display = ("username", "email", "account_type", "is_staff", "date_joined")
     list_filter = ("account_type", "is_staff", "is_superuser", "is_active", "groups")
@@ -118,6 +135,12 @@ class PlatformUserAdmin(UserAdmin):
                 if name not in self.STAFF_EDITABLE_FIELDS
             ]
         return super().get_readonly_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Closed from the change form: as the deactivate action, its sessions end.
+            user_sessions_end(user=obj)
 
     # Accounts with subscription or payment history cannot be deleted (PROTECT): close them.
     actions = ("deactivate",)

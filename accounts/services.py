@@ -169,7 +169,7 @@ def user_update(
         return user
     user.save(update_fields=update_fields)
     if "password" in update_fields:
-        _revoke_refresh_tokens(user=user)
+        user_sessions_end(user=user)
     if confirm_email:
         _send_email_change_link(user=user)
     return user
@@ -258,7 +258,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    _revoke_refresh_tokens(user=user)
+    user_sessions_end(user=user)
     return user
 
 
@@ -382,8 +382,9 @@ def _verified_refresh_token(raw: str) -> RefreshToken:
         raise InvalidRefreshToken() from None
 
 
-def _revoke_refresh_tokens(*, user: User) -> None:
-    """Blacklist every open refresh token of the user. The password digest already refuses
+def user_sessions_end(*, user: User) -> None:
+    """End every session of `user` (their password was set, or their account closed): blacklist
+    every open refresh token of the user. The password digest already refuses
     them; blacklisting as well shows the ended sessions in the admin's token lists and keeps them
     refused should CHECK_REVOKE_TOKEN ever be turned off. Then `sessions_ended`: what holds a
     token checked earlier (an open chat socket) lets go of it too."""

@@ -13,7 +13,6 @@ import unicodedata
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts import selectors
 from accounts.models import User
 
 # Longer than any username can be (the column is 150): not worth a lookup.
@@ -138,15 +137,24 @@ def _email_in(request) -> str | None:
     return email.strip()
 
 
+def email_address_key(email: str) -> str:
+    """The identity a request that may mail `email` is counted against: the address folded at
+    least as broadly as the database compares addresses (NFKD, case folding, accents dropped;
+    MariaDB's collation folds case and accents), hashed to a short, safe cache key.
+
+    The same for an address some account uses and for one nobody does: keyed on the account
+    instead, a known address's spellings would share one bucket and an unknown address's would
+    not, and the difference (429 or 202) would tell who has an account."""
+    decomposed = unicodedata.normalize("NFKD", email.strip())
+    folded = "".join(c for c in decomposed.casefold() if not unicodedata.combining(c))
+    return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class EmailAddressThrottle(_LiveRateThrottle):
     """Every request that may mail an address counts against that address, from whichever client
     or account: a password reset for it, or an e-mail change to it. Bounds the mail one inbox can
-    be sent, and is counted whether or not an account uses the address (no enumeration).
-
-    Keyed on the account using the address when there is one, found as the unique key compares
-    addresses (on MariaDB that folds case and accents), so no other spelling of a known address
-    gets a fresh bucket; otherwise on the address folded the way Python can (NFKC, casefold).
-    """
+    be sent, under any spelling that reaches it, whether or not an account uses the address
+    (`email_address_key`)."""
 
     scope = "email_address"
 
@@ -154,13 +162,7 @@ class EmailAddressThrottle(_LiveRateThrottle):
         email = _email_in(request)
         if email is None:
             return None
-        user = selectors.user_by_email(email=email)
-        if user is not None:
-            ident = f"user-{user.pk}"
-        else:
-            folded = unicodedata.normalize("NFKC", email).casefold()
-            ident = hashlib.sha256(folded.encode()).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.cache_format % {"scope": self.scope, "ident": email_address_key(email)}
 
 
 class PasswordResetIPThrottle(_ClientAddressThrottle):
@@ -179,6 +181,18 @@ class EmailChangeUserThrottle(_LiveRateThrottle):
         if not request.user.is_authenticated or _email_in(request) is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class EmailChangeIPThrottle(_ClientAddressThrottle):
+    """Every e-mail change request (PATCH /users/me with `email`) from one client address
+    counts, whichever account sends it: many accounts of one client cannot mail without end."""
+
+    scope = "email_change_ip"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if _email_in(request) is None:
+            return None
+        return super().get_cache_key(request, view)
 
 
 class TokenConfirmIPThrottle(_ClientAddressThrottle):

@@ -29,6 +29,7 @@ from accounts.serializers import (
 )
 from accounts.throttles import (
     EmailAddressThrottle,
+    EmailChangeIPThrottle,
     EmailChangeUserThrottle,
     LoginIPThrottle,
     LoginUsernameThrottle,
@@ -75,7 +76,7 @@ class UserViewSet(viewsets.GenericViewSet):
             return [SignupIPThrottle()]
         if self.action == "update_me":
             # Count only requests with an `email` (they mail a confirmation link).
-            return [EmailChangeUserThrottle(), EmailAddressThrottle()]
+            return [EmailChangeUserThrottle(), EmailChangeIPThrottle(), EmailAddressThrottle()]
         return super().get_throttles()
 
     @extend_schema(
@@ -148,8 +149,8 @@ class UserViewSet(viewsets.GenericViewSet):
             "working (401), so log in again with the new password. A new `email` takes effect "
             "only once confirmed: a link is mailed to it and the address shows as "
             "`pending_email` until `POST /users/me/email/confirm`; requests with `email` are "
-            "throttled per account and per address (429). `account_type`, `is_staff`, "
-            "`username` and other fields are not editable here (400)."
+            "throttled per account, per client address and per recipient address (429). "
+            "`account_type`, `is_staff`, `username` and other fields are not editable here (400)."
         ),
         tags=TAGS,
         request=AccountUpdateInputSerializer,

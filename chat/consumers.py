@@ -33,7 +33,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from chat import events, live_frames, live_reads
-from chat.live_auth import identify
+from chat.live_auth import identify, still_identified
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if SUBPROTOCOL not in offered:
             await self.close()  # before accept: the server answers HTTP 403
             return
-        # Before the token is checked: a revocation committed after this may have missed it.
+        # Before the token is checked: a revocation stamped after this may not have been seen.
         self.connected_at = time.time()
-        self.session_ended_at = 0.0
         query = self.scope.get("query_string", b"").decode("latin-1")
         identity = await database_sync_to_async(identify)(offered, query)
         if identity is None or identity.expires_at <= time.time():
@@ -88,6 +87,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # joined below, on the connection as it now is (chat.live_layer).
         self.layer_reconnects = getattr(self.channel_layer, "reconnects", 0)
         await self._join(events.user_group(self.user.pk))
+        # A revocation published between the token check and the join above never reached this
+        # socket (its close event arrives only once joined): ask the database again, now.
+        if not await database_sync_to_async(still_identified)(identity):
+            await self.accept(SUBPROTOCOL)
+            await self.close(CLOSE_UNAUTHORIZED)
+            return
         # Join first, then read: a message committed after the read reaches the group, so the
         # socket misses nothing between `hello` and its first live frame.
         for channel_id in await database_sync_to_async(live_reads.member_channel_ids)(
@@ -120,8 +125,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.expiry = loop.call_later(
             max(0.0, identity.expires_at - time.time()), self._stop, CLOSE_UNAUTHORIZED
         )
-        if self.session_ended_at > self.connected_at:  # revoked while this handshake ran
-            self._stop(CLOSE_UNAUTHORIZED)
 
     async def disconnect(self, code):
         self._deactivate()
@@ -181,7 +184,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def live_session_ended(self, event):
         # The user's tokens were revoked (chat.events.sessions_ended): a socket opened before
         # holds one of them. Not through the queue, like an expired token.
-        self.session_ended_at = max(self.session_ended_at, event["at"])
         if self.active and self.connected_at < event["at"]:
             self._stop(CLOSE_UNAUTHORIZED)
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from chat.tickets import TICKET_TTL_SECONDS, ticket_issue
 from platform_project.schema import UNAUTHENTICATED
@@ -48,6 +49,11 @@ class WsTicketView(APIView):
             # Signed in by session (browsable API): as long as an access token would live.
             lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()
             expires_at = time.time() + lifetime
-        ticket = ticket_issue(user_id=request.user.pk, token_expires_at=float(expires_at))
+        ticket = ticket_issue(
+            user_id=request.user.pk,
+            token_expires_at=float(expires_at),
+            # What the token's revoke claim holds (authentication just compared them).
+            password_digest=get_md5_hash_password(request.user.password),
+        )
         body = WsTicketOutputSerializer({"ticket": ticket, "expires_in": TICKET_TTL_SECONDS}).data
         return Response(body)

@@ -2,6 +2,7 @@
 
 from chat import events
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
+from chat.selectors import direct_channel_of_subscription
 from chat.services import (
     channels_refresh_last_message,
     channels_touch_visibility,
@@ -18,6 +19,7 @@ _CHANNELS_OF_DELETED_SENDER = "_chat_channels_of_deleted_sender"
 def open_course_channel(sender, subscription, **kwargs) -> None:
     # Runs inside the subscribe transaction: if this fails, the subscription is rolled back too.
     course_channel_ensure(plan=subscription.plan, user=subscription.user)
+    direct_channel_posting_changed(subscription)
 
 
 def course_channel_posting_ended(sender, subscription, **kwargs) -> None:
@@ -30,6 +32,19 @@ def course_channel_posting_ended(sender, subscription, **kwargs) -> None:
     )
     if channel_id is not None:
         events.membership_updated(channel_id=channel_id, user_id=subscription.user_id)
+    direct_channel_posting_changed(subscription)
+
+
+def direct_channel_posting_changed(subscription) -> None:
+    # A direct channel's posting follows its learner's subscriptions to the professional, for
+    # both sides (SPEC §8): once the change commits, both sides' sockets get `can_post` as it
+    # now is (still true if another subscription to the professional is active).
+    direct = direct_channel_of_subscription(
+        user_id=subscription.user_id, plan_id=subscription.plan_id
+    )
+    if direct is not None:
+        channel_id, member_ids = direct
+        events.memberships_updated(channel_id=channel_id, user_ids=member_ids)
 
 
 def before_account_deletion(sender, instance, **kwargs) -> None:

@@ -19,7 +19,13 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 
 from accounts.models import User
-from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage
+from chat.models import (
+    ChannelMembership,
+    ChannelType,
+    ChatChannel,
+    ChatMessage,
+    DirectChannel,
+)
 from platform_project.errors import NotFound
 from subscriptions.entitlements import (
     NOTHING,
@@ -181,6 +187,18 @@ def channel_list_row(*, user: User, channel_id: int) -> ChannelMembership | None
     if membership is None:
         return None
     return memberships_set_can_post([membership], user=user)[0]
+
+
+def direct_channel_of_subscription(*, user_id: int, plan_id: int) -> tuple[int, list[int]] | None:
+    """(channel id, both members' ids) of the direct channel between a subscriber (`user_id`,
+    the learner) and the professional of `plan_id`, whose posting follows that learner's
+    subscriptions to the professional's plans; None when the pair has none."""
+    row = (
+        DirectChannel.objects.filter(learner_id=user_id, channel__professional__plans=plan_id)
+        .values_list("channel_id", "user_low_id", "user_high_id")
+        .first()
+    )
+    return None if row is None else (row[0], [row[1], row[2]])
 
 
 def channel_get(*, channel_id: int) -> ChatChannel:

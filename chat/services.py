@@ -273,12 +273,18 @@ def direct_channel_open(*, user: User, peer_id: int) -> tuple[ChatChannel, bool]
 
 def direct_channels_delete_of_user(*, user_id: int) -> None:
     """Delete the direct channels of an account being deleted, with their messages and their
-    reports: a conversation has no other side once one of its two members is gone."""
+    reports: a conversation has no other side once one of its two members is gone. The other
+    sides' sockets drop the channel once the deletion commits."""
     channels = ChatChannel.objects.filter(
         Q(direct__user_low_id=user_id) | Q(direct__user_high_id=user_id)
     )
+    pairs = list(channels.values_list("pk", "direct__user_low_id", "direct__user_high_id"))
     MessageReport.objects.filter(message__channel__in=channels).delete()
     channels.delete()
+    for channel_id, *member_ids in pairs:
+        for member_id in member_ids:
+            if member_id != user_id:
+                events.membership_removed(channel_id=channel_id, user_id=member_id)
 
 
 def reports_delete_of_sender(*, user_id: int) -> None:

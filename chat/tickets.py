@@ -19,11 +19,15 @@ class TicketClaim:
     # When the access token the ticket was issued for expires (Unix time): the socket closes
     # with 4401 then, as it would have with that token.
     token_expires_at: float
+    # The digest of the password that token was issued under (simplejwt's revoke claim): a
+    # password change or reset after the ticket was issued refuses it, as it refuses the token.
+    password_digest: str
 
 
-def ticket_issue(*, user_id: int, token_expires_at: float) -> str:
+def ticket_issue(*, user_id: int, token_expires_at: float, password_digest: str) -> str:
     ticket = secrets.token_urlsafe(32)
-    cache.set(_KEY.format(ticket), (user_id, token_expires_at), timeout=TICKET_TTL_SECONDS)
+    value = (user_id, token_expires_at, password_digest)
+    cache.set(_KEY.format(ticket), value, timeout=TICKET_TTL_SECONDS)
     return ticket
 
 
@@ -36,5 +40,4 @@ def ticket_redeem(ticket: str) -> TicketClaim | None:
     value = cache.get(key)
     if value is None or not cache.delete(key):
         return None
-    user_id, token_expires_at = value
-    return TicketClaim(user_id=user_id, token_expires_at=token_expires_at)
+    return TicketClaim(*value)

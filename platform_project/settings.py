@@ -355,6 +355,7 @@ REST_FRAMEWORK = {
         "email_address": env("THROTTLE_EMAIL_ADDRESS", default="5/hour"),
         "password_reset_ip": env("THROTTLE_PASSWORD_RESET_IP", default="20/hour"),
         "email_change_user": env("THROTTLE_EMAIL_CHANGE_USER", default="10/hour"),
+        "email_change_ip": env("THROTTLE_EMAIL_CHANGE_IP", default="20/hour"),
         "token_confirm_ip": env("THROTTLE_TOKEN_CONFIRM_IP", default="30/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -2,6 +2,7 @@ import pytest
 
 from accounts.throttles import (
     EmailAddressThrottle,
+    EmailChangeIPThrottle,
     EmailChangeUserThrottle,
     PasswordResetIPThrottle,
     TokenConfirmIPThrottle,
@@ -21,6 +22,7 @@ def throttle_rates(settings, monkeypatch):
     frozen so the wait is exact."""
     throttles = (
         EmailAddressThrottle,
+        EmailChangeIPThrottle,
         EmailChangeUserThrottle,
         PasswordResetIPThrottle,
         TokenConfirmIPThrottle,

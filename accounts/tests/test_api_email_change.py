@@ -291,6 +291,32 @@ class TestThrottles:
         assert second.json() == THROTTLED
         assert len(mailoutbox) == 1
 
+    def test_per_client_across_accounts_only_requests_with_an_email(
+        self, ask, mailoutbox, throttle_rates
+    ):
+        throttle_rates(email_change_ip="2/hour")
+        users = [UserFactory() for _ in range(4)]
+
+        answers = [
+            ask(user, {"email": f"new{i}@example.com"}, REMOTE_ADDR="10.0.0.1")
+            for i, user in enumerate(users[:3])
+        ]
+        password_only = ask(
+            users[0],
+            {"password": NEW_PASSWORD, "current_password": TEST_PASSWORD},
+            REMOTE_ADDR="10.0.0.1",
+        )
+        elsewhere = ask(users[3], {"email": "new3@example.com"}, REMOTE_ADDR="10.0.0.2")
+
+        assert [r.status_code for r in answers] == [200, 200, 429]
+        assert answers[2].json() == THROTTLED
+        assert (password_only.status_code, elsewhere.status_code) == (200, 200)
+        assert [message.to for message in mailoutbox] == [
+            ["new0@example.com"],
+            ["new1@example.com"],
+            ["new3@example.com"],
+        ]
+
     def test_confirmations_per_client(self, api_client, throttle_rates):
         throttle_rates(token_confirm_ip="2/hour")
 

@@ -329,6 +329,33 @@ class TestThrottles:
         assert (first.status_code, second.status_code) == (202, 429)
         assert len(mailoutbox) == 1
 
+    @pytest.mark.parametrize(
+        ("known", "unknown"),
+        [
+            ("ADA@example.com", "ODA@example.com"),
+            ("adá@example.com", "odá@example.com"),
+            ("ada@exámple.com", "oda@exámple.com"),
+            ("\uff41\uff44\uff41@example.com", "\uff4f\uff44\uff41@example.com"),  # full-width
+        ],
+    )
+    def test_a_known_and_an_unknown_address_answer_alike_under_any_spelling(
+        self, send, mailoutbox, throttle_rates, known, unknown
+    ):
+        # Case, accents and compatibility forms are folded alike whether an account uses the
+        # address or not (MariaDB finds ada's account under each of these spellings): a 429 for
+        # another spelling must not tell that an account exists.
+        throttle_rates(email_address="1/hour")
+        UserFactory(email="ada@example.com")
+
+        for_known = [send(email, REMOTE_ADDR="10.0.0.1") for email in ("ada@example.com", known)]
+        for_unknown = [
+            send(email, REMOTE_ADDR="10.0.0.2") for email in ("oda@example.com", unknown)
+        ]
+
+        assert [r.status_code for r in for_known] == [202, 429]
+        assert [r.status_code for r in for_unknown] == [202, 429]
+        assert len(mailoutbox) == 1
+
     def test_per_client_whatever_the_address(self, send, throttle_rates):
         throttle_rates(password_reset_ip="2/hour")
 

@@ -494,6 +494,50 @@ class TestMessageList:
         assert response.status_code == 400
         assert response.json() == {"detail": "Invalid cursor.", "code": "invalid_cursor"}
 
+    def test_after_seq_walks_the_newer_messages_oldest_first(self, course, client_for):
+        messages = [post(course.channel, course.professional, f"m{i}") for i in range(1, 8)]
+        message_set_hidden(message=messages[4], hidden=True, by=None)  # seq 5
+        client = client_for(course.learner)
+        url = f"/chat/channels/{course.channel.pk}/messages?after_seq=2&page_size=2"
+
+        pages = []
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200
+            pages.append(response.json())
+            url = pages[-1]["next"]
+
+        assert [[m["seq"] for m in page["results"]] for page in pages] == [[3, 4], [6, 7]]
+        assert pages[0]["previous"] is None
+        assert pages[0]["results"] == [message_body(messages[2]), message_body(messages[3])]
+        assert pages[-1]["next"] is None
+
+    def test_after_seq_past_the_newest_is_an_empty_page(self, course, client_for):
+        post(course.channel, course.professional)
+
+        response = client_for(course.learner).get(
+            f"/chat/channels/{course.channel.pk}/messages?after_seq=1"
+        )
+
+        assert response.status_code == 200
+        assert response.json() == {"next": None, "previous": None, "results": []}
+
+    @pytest.mark.parametrize(
+        ("after_seq", "errors"),
+        [
+            ("x", ["A valid integer is required."]),
+            ("-1", ["Ensure this value is greater than or equal to 0."]),
+            ("4294967296", ["Ensure this value is less than or equal to 4294967295."]),
+        ],
+    )
+    def test_bad_after_seq_is_400(self, after_seq, errors, course, client_for):
+        response = client_for(course.learner).get(
+            f"/chat/channels/{course.channel.pk}/messages?after_seq={after_seq}"
+        )
+
+        assert response.status_code == 400
+        assert response.json() == {"after_seq": errors}
+
     @pytest.mark.parametrize("message_count", [4, 120])
     def test_page_query_count_is_fixed(
         self, message_count, course, client_for, django_assert_num_queries

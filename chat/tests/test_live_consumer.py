@@ -9,13 +9,14 @@ import pytest
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.tests.factories import UserFactory
 from chat import consumers, events, live_reads
 from chat.models import ChatMessage
 from chat.services import channel_mark_read, message_post, message_set_hidden
 from chat.tests.conftest import course_channel, subscribe
-from chat.tests.factories import messages_bulk_insert
+from chat.tests.factories import direct_channel_rows, messages_bulk_insert
 from chat.tests.live import (
     access_token,
     closed_with,
@@ -55,6 +56,15 @@ def live(db):
     }
 
 
+def issue_ticket(user, *, token_expires_at: float) -> str:
+    """A ticket as POST /chat/ws-ticket issues it for `user` now."""
+    return ticket_issue(
+        user_id=user.pk,
+        token_expires_at=token_expires_at,
+        password_digest=get_md5_hash_password(user.password),
+    )
+
+
 def post(channel, user, content="Hello") -> ChatMessage:
     return message_post(channel=channel, sender=user, content=content)
 
@@ -79,7 +89,7 @@ async def test_hello_is_the_first_frame(live):
 
 
 async def test_ticket_connects_once(live):
-    ticket = ticket_issue(user_id=live["learner"].pk, token_expires_at=9e9)
+    ticket = issue_ticket(live["learner"], token_expires_at=9e9)
     socket = communicator(ticket=ticket)
     connected, subprotocol = await socket.connect()
     assert (connected, subprotocol) == (True, "chat.v1")
@@ -102,6 +112,8 @@ async def test_ticket_connects_once(live):
         "unknown ticket",
         "expired ticket token",
         "password changed",
+        "password changed after the ticket",
+        "inactive user's ticket",
     ],
 )
 async def test_bad_credentials_close_4401_before_any_frame(live, case):
@@ -122,10 +134,18 @@ async def test_bad_credentials_close_4401_before_any_frame(live, case):
     elif case == "unknown ticket":
         kwargs["ticket"] = "no-such-ticket"
     elif case == "expired ticket token":
-        kwargs["ticket"] = ticket_issue(user_id=user.pk, token_expires_at=1.0)
+        kwargs["ticket"] = issue_ticket(user, token_expires_at=1.0)
     elif case == "password changed":  # revokes every token issued before it, as in REST
         kwargs["token"] = access_token(user)
         user.set_password("a-whole-new-password-77")
+        await in_thread(user.save)()
+    elif case == "password changed after the ticket":  # the ticket's token is revoked too
+        kwargs["ticket"] = issue_ticket(user, token_expires_at=9e9)
+        user.set_password("a-whole-new-password-77")
+        await in_thread(user.save)()
+    elif case == "inactive user's ticket":
+        kwargs["ticket"] = issue_ticket(user, token_expires_at=9e9)
+        user.is_active = False
         await in_thread(user.save)()
     socket = communicator(**kwargs)
     assert await socket.connect() == (True, "chat.v1")
@@ -265,18 +285,22 @@ async def test_membership_follows_the_subscription_lifecycle(live):
     assert await frame(socket) == updated
 
 
-async def test_membership_removed_stops_the_channel(live):
-    channel = live["channel"]
-    socket, _ = await connect(live["learner"])
+async def test_a_deleted_account_s_direct_channel_is_removed_from_the_other_side(live):
+    # The only way out of a channel: its other member's account deleted (with its direct
+    # channels). Accounts with subscriptions cannot be deleted, so this learner has none.
+    learner = await in_thread(UserFactory)()
+    channel = await in_thread(direct_channel_rows)(live["professional"], learner)
+    professional, _ = await connect(live["professional"])
+    bystander, _ = await connect(live["learner"])
 
-    def remove():
-        with transaction.atomic():
-            events.membership_removed(channel_id=channel.pk, user_id=live["learner"].pk)
+    await in_thread(learner.delete)()
 
-    await in_thread(remove)()
-    assert await frame(socket) == {"type": "membership.removed", "channel_id": channel.pk}
-    await in_thread(post)(channel, live["professional"])
-    assert await socket.receive_nothing(timeout=0.3)
+    assert await frame(professional) == {"type": "membership.removed", "channel_id": channel.pk}
+    await in_thread(post)(live["channel"], live["professional"])  # their course channel
+    for socket in (professional, bystander):  # that post, and nothing else
+        created = await frame(socket)
+        assert (created["type"], created["channel_id"]) == ("message.created", live["channel"].pk)
+        assert await socket.receive_nothing(timeout=0.3)
 
 
 # --- order, resume, gaps -----------------------------------------------------------------------
@@ -536,3 +560,35 @@ async def test_direct_channel_open_and_block_reach_both_sides(live):
     blocked = {"type": "membership.updated", "channel_id": channel.pk, "can_post": False}
     assert await frame(learner) == blocked
     assert await frame(professional) == blocked
+
+
+async def test_direct_channel_posting_follows_the_learner_s_subscriptions_on_both_sides(live):
+    from chat.services import direct_channel_open
+
+    course = live["channel"]
+    direct, _ = await in_thread(direct_channel_open)(
+        user=live["learner"], peer_id=live["professional"].pk
+    )
+    learner, _ = await connect(live["learner"])
+    professional, _ = await connect(live["professional"])
+    bystander, _ = await connect(live["former"])  # of the same professional, not in the DM
+    subscription = await in_thread(lambda: live["learner"].subscriptions.get(plan=live["plan"]))()
+
+    def updated(channel, can_post):
+        return {"type": "membership.updated", "channel_id": channel.pk, "can_post": can_post}
+
+    await in_thread(subscription_cancel)(subscription=subscription)
+    assert [await frame(learner), await frame(learner)] == [
+        updated(course, False),
+        updated(direct, False),
+    ]
+    assert await frame(professional) == updated(direct, False)
+
+    await in_thread(subscribe)(live["learner"], live["plan"])  # renewal
+    assert [await frame(learner), await frame(learner)] == [
+        updated(course, True),
+        updated(direct, True),
+    ]
+    assert await frame(professional) == updated(direct, True)
+    for socket in (learner, professional, bystander):
+        assert await socket.receive_nothing(timeout=0.3)

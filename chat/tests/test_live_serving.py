@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.test import override_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.tests.factories import UserFactory
 from chat.tickets import TICKET_TTL_SECONDS, ticket_redeem
@@ -31,6 +32,8 @@ class TestWsTicket:
         assert len(body["ticket"]) >= 40
         claim = ticket_redeem(body["ticket"])
         assert claim.user_id == user.pk
+        # What the caller's token carries: a password set after this refuses the ticket too.
+        assert claim.password_digest == get_md5_hash_password(user.password)
         assert ticket_redeem(body["ticket"]) is None  # single use
 
     def test_each_call_gets_its_own_ticket_for_its_own_user(self, client_for, user):

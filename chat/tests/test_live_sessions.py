@@ -11,7 +11,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.services import password_reset_confirm, user_update
 from accounts.tests.factories import UserFactory
-from chat.tests.live import closed_with, connect, in_thread
+from chat.tests.live import access_token, closed_with, communicator, connect, in_thread
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -102,3 +102,100 @@ async def test_closing_an_account_in_the_admin_closes_its_sockets(users):
 
     assert await closed_with(socket) == 4401
     assert await bystander.receive_nothing(timeout=0.5)
+
+
+def superuser_client():
+    from django.test import Client
+
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+async def test_closing_an_account_in_the_admin_change_form_closes_its_sockets(users):
+    user, other = users
+    socket, _ = await connect(user)
+    bystander, _ = await connect(other)
+
+    def deactivate_in_the_form():
+        client = superuser_client()
+        url = reverse("admin:accounts_user_change", args=[user.pk])
+        form = client.get(url).context["adminform"].form
+        data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+        data.update(
+            date_joined_0=user.date_joined.strftime("%Y-%m-%d"),
+            date_joined_1=user.date_joined.strftime("%H:%M:%S"),
+            groups=[],
+            user_permissions=[],
+        )
+        del data["is_active"]  # the box unticked: a browser sends no value
+        assert client.post(url, data).status_code == 302
+        user.refresh_from_db()
+        assert not user.is_active
+
+    await in_thread(deactivate_in_the_form)()
+
+    assert await closed_with(socket) == 4401
+    assert await bystander.receive_nothing(timeout=0.5)
+
+
+async def test_a_password_set_in_the_admin_closes_the_user_s_sockets(users):
+    user, other = users
+    socket, _ = await connect(user)
+    bystander, _ = await connect(other)
+
+    def set_password():
+        url = reverse("admin:auth_user_password_change", args=[user.pk])
+        response = superuser_client().post(
+            url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        )
+        assert response.status_code == 302
+
+    await in_thread(set_password)()
+
+    assert await closed_with(socket) == 4401
+    assert await bystander.receive_nothing(timeout=0.5)
+
+
+async def test_saving_an_active_account_in_the_admin_closes_nothing(users):
+    user, _ = users
+    socket, _ = await connect(user)
+
+    def save_unchanged():
+        client = superuser_client()
+        url = reverse("admin:accounts_user_change", args=[user.pk])
+        form = client.get(url).context["adminform"].form
+        data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+        data.update(
+            account_type="premium",
+            date_joined_0=user.date_joined.strftime("%Y-%m-%d"),
+            date_joined_1=user.date_joined.strftime("%H:%M:%S"),
+            groups=[],
+            user_permissions=[],
+        )
+        assert client.post(url, data).status_code == 302
+
+    await in_thread(save_unchanged)()
+
+    assert await socket.receive_nothing(timeout=0.5)
+
+
+async def test_a_revocation_during_the_handshake_closes_the_socket(users, monkeypatch):
+    # The password changes after the token was checked but before the socket joined its user's
+    # group, so the close event is published where this socket cannot hear it yet.
+    from chat import consumers
+
+    user, _ = users
+    check_token = consumers.identify
+
+    def identify_then_revoke(*args):
+        identity = check_token(*args)
+        change_password(user)
+        return identity
+
+    monkeypatch.setattr(consumers, "identify", identify_then_revoke)
+
+    socket = communicator(token=access_token(user))
+
+    assert await socket.connect(timeout=5) == (True, "chat.v1")
+    assert await closed_with(socket) == 4401  # before any frame
