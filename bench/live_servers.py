@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import GUNICORN, ROOT
 from server import free_port, start_server
 
 
@@ -21,7 +22,13 @@ def other_free_port(taken: int) -> int:
 
 
 def start_live_server(env: dict, port: int, logfile, *, asgi: bool) -> subprocess.Popen:
-    """`make serve-live` (asgi: the socket, and REST too) or `make serve` (REST on sync workers)."""
+    """`make serve-live` (asgi: the socket, and REST too) or `make serve` (REST on sync workers).
+
+    LIVE_ASGI_SERVER=daphne serves the socket from one daphne process instead, for comparing
+    the two ASGI servers (against uvicorn with GUNICORN_WORKERS=1); the drills that signal
+    gunicorn's workers need uvicorn."""
+    if asgi and os.environ.get("LIVE_ASGI_SERVER") == "daphne":
+        return start_daphne(env, port, logfile)
     worker = "platform_project.workers.LiveUvicornWorker" if asgi else "sync"
     return start_server(
         {**env, "GUNICORN_WORKER_CLASS": worker, "GUNICORN_ACCESSLOG": "/dev/null"},
@@ -31,6 +38,25 @@ def start_live_server(env: dict, port: int, logfile, *, asgi: bool) -> subproces
         probe="/readyz",
         extra_args=("--log-level", "warning"),
     )
+
+
+def start_daphne(env: dict, port: int, logfile) -> subprocess.Popen:
+    heartbeat = env.get("LIVE_HEARTBEAT_SECONDS", "20")
+    command = [str(Path(GUNICORN).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+    command += ["--ping-interval", heartbeat, "--ping-timeout", heartbeat]
+    command += ["-v", "0", "platform_project.asgi:application"]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"daphne did not listen on {port} within 30 s; see {logfile.name}")
 
 
 def _stat(pid: int | str) -> list[str] | None:
