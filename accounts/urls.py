@@ -1,6 +1,7 @@
 from django.urls import path
 
-from accounts.views import AccountRecoveryViewSet, AuthViewSet, UserViewSet
+from accounts.recovery_views import AccountRecoveryViewSet
+from accounts.views import AuthViewSet, UserViewSet
 
 urlpatterns = [
     path("users/", UserViewSet.as_view({"post": "create"}), name="user-signup"),
