@@ -23,7 +23,6 @@ reconnecting. Nobody else waits for it.
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.core.cache import cache
 
 from chat import events, live_frames, live_reads
 from chat.live_auth import identify, still_identified
@@ -61,7 +61,6 @@ class ChannelCursor:
     lo: int
     pending: dict[int, str] = field(default_factory=dict)  # seq → frame, arrived ahead of a gap
     gap_since: float | None = None
-    typed_at: float = -math.inf
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -373,9 +372,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 )
             )
             return
-        now = asyncio.get_running_loop().time()
-        if now - cursor.typed_at < TYPING_INTERVAL_SECONDS:
-            return  # relayed at most once per interval per channel
+        # At most one a user per interval per channel, whichever of their sockets (and server
+        # processes: Django's cache is shared when several serve) it comes from; checked before
+        # the database is asked anything.
+        key = f"chat:typing:{self.user.pk}:{channel_id}"
+        if not await cache.aadd(key, True, TYPING_INTERVAL_SECONDS):
+            return
         # The cached right first (read-only members cost nothing), then the rule itself: a
         # subscription can lapse by its expiry date with no event.
         if cursor.can_post:
@@ -387,7 +389,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 text_data=live_frames.error("cannot_post", "You cannot post in this channel.")
             )
             return
-        cursor.typed_at = now
         await self.channel_layer.group_send(
             events.channel_group(channel_id),
             events.typing_event(channel_id=channel_id, user_id=self.user.pk),

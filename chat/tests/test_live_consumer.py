@@ -434,6 +434,12 @@ async def test_typing_is_relayed_rate_limited_and_never_stored(live, monkeypatch
 
     await send(learner, {"type": "typing", "channel_id": channel.pk})  # within the interval
     assert await professional.receive_nothing(timeout=0.3)
+    second_device, _ = await connect(live["learner"])  # the limit is the user's, not a socket's
+    await send(second_device, {"type": "typing", "channel_id": channel.pk})
+    assert await professional.receive_nothing(timeout=0.3)
+    await send(professional, {"type": "typing", "channel_id": channel.pk})  # another user
+    for socket in (learner, second_device, former):
+        assert (await frame(socket))["user_id"] == live["professional"].pk
 
     await send(former, {"type": "typing", "channel_id": channel.pk})  # cannot post
     assert await frame(former) == {
