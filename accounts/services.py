@@ -36,6 +36,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from accounts import emails, selectors
 from accounts.models import AccountType, User
 from accounts.signals import sessions_ended
+from accounts.throttles import account_mail_allowed
 from platform_project.errors import Conflict, DomainError
 
 DUPLICATE_USERNAME = "A user with that username already exists."
@@ -220,6 +221,8 @@ def password_reset_request(*, email: str) -> None:
     user = selectors.user_by_email(email=User.objects.normalize_email(email))
     if user is None or not user.is_active or not user.has_usable_password():
         return
+    if not account_mail_allowed(user_id=user.pk):
+        return  # enough reset mails to this inbox for now, however its address was spelled
     query = urlencode(
         {
             "uid": urlsafe_base64_encode(force_bytes(user.pk)),

@@ -10,6 +10,7 @@ import hashlib
 import ipaddress
 import unicodedata
 
+from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -137,17 +138,43 @@ def _email_in(request) -> str | None:
     return email.strip()
 
 
+# What addresses that one mailbox receives may differ by, besides case and compatibility forms:
+# combining marks (accents, variation selectors), format characters (zero-width spaces and
+# joiners, soft hyphens, byte order marks) and controls. MariaDB's collation ignores them when
+# it finds an account, and IDNA drops the invisible ones from a domain when the mail is sent.
+_IGNORED_CATEGORIES = frozenset({"Mn", "Me", "Cf", "Cc"})
+
+
 def email_address_key(email: str) -> str:
-    """The identity a request that may mail `email` is counted against: the address folded at
-    least as broadly as the database compares addresses (NFKD, case folding, accents dropped;
-    MariaDB's collation folds case and accents), hashed to a short, safe cache key.
+    """The identity a request that may mail `email` is counted against: the address with case,
+    compatibility forms and `_IGNORED_CATEGORIES` folded away, hashed to a short, safe cache key.
 
     The same for an address some account uses and for one nobody does: keyed on the account
     instead, a known address's spellings would share one bucket and an unknown address's would
-    not, and the difference (429 or 202) would tell who has an account."""
-    decomposed = unicodedata.normalize("NFKD", email.strip())
-    folded = "".join(c for c in decomposed.casefold() if not unicodedata.combining(c))
+    not, and the difference (429 or 202) would tell who has an account. A spelling the database
+    equates with an account's address that this folding misses (some letters the collation
+    treats as another, such as ø and o) gets a bucket of its own; the reset mails an account
+    is sent are capped as well (`account_mail_allowed`)."""
+    decomposed = unicodedata.normalize("NFKD", email.strip()).casefold()
+    folded = "".join(c for c in decomposed if unicodedata.category(c) not in _IGNORED_CATEGORIES)
     return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def account_mail_allowed(*, user_id: int) -> bool:
+    """Whether one more reset mail may go to this account now: at most the `email_address` rate
+    of them, under whatever spelling of its address they were asked for. Counted silently (the
+    request is answered the same either way), so it tells nothing about the account."""
+    rate = EmailAddressThrottle()  # its rate as configured now
+    if rate.rate is None:
+        return True
+    limit, period = rate.num_requests, rate.duration
+    key = f"throttle_account_mail_{user_id}"
+    cache.add(key, 0, period)
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between the two calls: a new window
+        cache.set(key, 1, period)
+        return True
 
 
 class EmailAddressThrottle(_LiveRateThrottle):

@@ -50,6 +50,8 @@ def start_daphne(env: dict, port: int, logfile) -> subprocess.Popen:
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"daphne exited with {server.returncode}; see {logfile.name}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return server

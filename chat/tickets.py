@@ -5,7 +5,7 @@ a URL, where access logs would keep it.
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.core.cache import cache
 
@@ -40,4 +40,6 @@ def ticket_redeem(ticket: str) -> TicketClaim | None:
     value = cache.get(key)
     if value is None or not cache.delete(key):
         return None
+    if not isinstance(value, tuple) or len(value) != len(fields(TicketClaim)):
+        return None  # written by another version of this code (a rolling deploy)
     return TicketClaim(*value)
