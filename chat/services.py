@@ -318,9 +318,13 @@ REPORT_REASON_MAX_LENGTH = 1000
 
 @transaction.atomic
 def message_report(*, message: ChatMessage, reporter: User, reason: str) -> MessageReport:
-    """Report a message for staff review: by someone who can read it (its channel, and the
-    message is visible), not its sender, once per user and message."""
-    if not channel_entitlement(user=reporter, channel=message.channel).can_read:
+    """Report a message for staff review: by a member of its channel who can read it (the
+    message is visible), not its sender, once per user and message. Staff who are not members
+    read every course channel but do not report: they hide messages in the admin."""
+    is_member = ChannelMembership.objects.filter(
+        channel_id=message.channel_id, user_id=reporter.pk
+    ).exists()
+    if not is_member or not channel_entitlement(user=reporter, channel=message.channel).can_read:
         raise Forbidden("You are not a member of this channel.", code="cannot_read")
     if message.sender_id == reporter.pk:
         raise ValidationFailed("You cannot report your own message.", code="own_message")

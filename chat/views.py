@@ -325,7 +325,7 @@ class MessageReportViewSet(GenericViewSet):
         operation_id="message_report",
         summary="Report a message",
         description=(
-            "By someone who can read the message; once per user and message; not one's own. "
+            "By a member of its channel who can read it; once per user and message; not one's own. "
             "Staff review open reports in the admin."
         ),
         parameters=[OpenApiParameter("message_id", int, OpenApiParameter.PATH)],

@@ -237,7 +237,7 @@ class TestReport:
             {"detail": "You have already reported this message.", "code": "already_reported"},
         )
 
-    def test_who_may_report(self, course, client_for, user):
+    def test_who_may_report(self, course, client_for, user, staff_user):
         message = message_post(channel=course.channel, sender=course.learner, content="x")
         hidden = message_post(channel=course.channel, sender=course.professional, content="y")
         message_set_hidden(message=hidden, hidden=True, by=None)
@@ -246,6 +246,7 @@ class TestReport:
             f"/chat/messages/{message.pk}/report", {"reason": "r"}
         )
         outsider = client_for(user).post(f"/chat/messages/{message.pk}/report", {"reason": "r"})
+        staff = client_for(staff_user).post(f"/chat/messages/{message.pk}/report", {"reason": "r"})
         gone = client_for(course.learner).post(
             f"/chat/messages/{hidden.pk}/report", {"reason": "r"}
         )
@@ -261,6 +262,7 @@ class TestReport:
             {"detail": "You cannot report your own message.", "code": "own_message"},
         )
         assert (outsider.status_code, outsider.json()) == (403, CANNOT_READ)
+        assert (staff.status_code, staff.json()) == (403, CANNOT_READ)  # reads, not a member
         not_found = {"detail": "Message not found.", "code": "message_not_found"}
         assert (gone.status_code, gone.json()) == (404, not_found)
         assert (missing.status_code, missing.json()) == (404, not_found)
