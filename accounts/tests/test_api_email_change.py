@@ -151,6 +151,7 @@ class TestConfirm:
         )
 
         assert response.status_code == 204
+        assert response.content == b""
         ada.refresh_from_db()
         bob.refresh_from_db()
         assert (ada.email, bob.email) == ("new@example.com", "bob@example.com")

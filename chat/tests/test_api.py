@@ -433,7 +433,11 @@ class TestMessageList:
         response = client_for(course.learner).get(f"/chat/channels/{course.channel.pk}")
 
         assert response.status_code == 200
-        assert response.json()["results"] == [message_body(message)]
+        assert response.json() == {
+            "next": None,
+            "previous": None,
+            "results": [message_body(message)],
+        }
 
     def test_staff_reads_any_channel(self, course, staff_user, client_for):
         message = post(course.channel, course.professional, "visible to staff")
@@ -441,12 +445,17 @@ class TestMessageList:
         response = client_for(staff_user).get(f"/chat/channels/{course.channel.pk}")
 
         assert response.status_code == 200
-        assert response.json()["results"] == [message_body(message)]
+        assert response.json() == {
+            "next": None,
+            "previous": None,
+            "results": [message_body(message)],
+        }
 
-    def test_non_member_is_forbidden(self, course, user, client_for):
+    @pytest.mark.parametrize("path", MESSAGE_PATHS)
+    def test_non_member_is_forbidden(self, path, course, user, client_for):
         post(course.channel, course.professional, "members only")
 
-        response = client_for(user).get(f"/chat/channels/{course.channel.pk}")
+        response = client_for(user).get(path.format(course.channel.pk))
 
         assert response.status_code == 403
         assert response.json() == CANNOT_READ
@@ -469,8 +478,9 @@ class TestMessageList:
         assert response.status_code == 404
         assert response.json() == CHANNEL_NOT_FOUND
 
-    def test_unauthenticated(self, course, api_client):
-        response = api_client.get(f"/chat/channels/{course.channel.pk}")
+    @pytest.mark.parametrize("path", MESSAGE_PATHS)
+    def test_unauthenticated(self, path, course, api_client):
+        response = api_client.get(path.format(course.channel.pk))
 
         assert response.status_code == 401
         assert response.json() == UNAUTHENTICATED
@@ -486,9 +496,10 @@ class TestMessageList:
         ],
         ids=["garbage", "letters", "superscript", "eleven-digits", "5000-digits"],
     )
-    def test_bad_cursor_is_400(self, cursor, course, client_for):
+    @pytest.mark.parametrize("path", MESSAGE_PATHS)
+    def test_bad_cursor_is_400(self, path, cursor, course, client_for):
         response = client_for(course.learner).get(
-            f"/chat/channels/{course.channel.pk}/messages?cursor={cursor}"
+            f"{path.format(course.channel.pk)}?cursor={cursor}"
         )
 
         assert response.status_code == 400
@@ -530,9 +541,10 @@ class TestMessageList:
             ("4294967296", ["Ensure this value is less than or equal to 4294967295."]),
         ],
     )
-    def test_bad_after_seq_is_400(self, after_seq, errors, course, client_for):
+    @pytest.mark.parametrize("path", MESSAGE_PATHS)
+    def test_bad_after_seq_is_400(self, path, after_seq, errors, course, client_for):
         response = client_for(course.learner).get(
-            f"/chat/channels/{course.channel.pk}/messages?after_seq={after_seq}"
+            f"{path.format(course.channel.pk)}?after_seq={after_seq}"
         )
 
         assert response.status_code == 400
@@ -600,6 +612,7 @@ class TestMessagePost:
         )
 
         assert response.status_code == 201
+        assert response.json() == message_body(ChatMessage.objects.get(channel=course.channel))
         assert response.json()["sender_id"] == course.professional.pk
 
     def test_5000_characters_after_trimming_is_accepted_and_stored_trimmed(

@@ -178,6 +178,7 @@ class TestBlock:
         list_row = pro.get(f"/chat/users/{course.professional.pk}/channels").json()["results"]
 
         assert blocked.status_code == pros_unblock.status_code == lifted.status_code == 204
+        assert blocked.content == pros_unblock.content == lifted.content == b""
         for response in (*refused, still):
             # The code alone: nothing says which side blocked.
             assert (response.status_code, response.json()) == (403, BLOCKED)
@@ -212,6 +213,28 @@ class TestBlock:
             {"detail": "Channel not found.", "code": "channel_not_found"},
         )
         assert not DirectChannel.objects.get(pk=channel.pk).is_blocked
+
+    def test_only_members_of_a_direct_channel_unblock(self, course, client_for, user):
+        channel = direct_channel_rows(course.professional, course.learner, blocked_by_high=True)
+
+        outsider = client_for(user).post(f"/chat/channels/{channel.pk}/unblock")
+        course_channel = client_for(course.learner).post(
+            f"/chat/channels/{course.channel.pk}/unblock"
+        )
+        anonymous = client_for(user).__class__().post(f"/chat/channels/{channel.pk}/unblock")
+        missing = client_for(user).post("/chat/channels/987654321/unblock")
+
+        assert (outsider.status_code, outsider.json()) == (403, CANNOT_READ)
+        assert (course_channel.status_code, course_channel.json()) == (
+            400,
+            {"detail": "Only direct conversations can be blocked.", "code": "not_direct"},
+        )
+        assert (anonymous.status_code, anonymous.json()) == (401, UNAUTHENTICATED)
+        assert (missing.status_code, missing.json()) == (
+            404,
+            {"detail": "Channel not found.", "code": "channel_not_found"},
+        )
+        assert DirectChannel.objects.get(pk=channel.pk).is_blocked
 
 
 # --- POST /chat/messages/{message_id}/report ----------------------------------------------------
@@ -297,7 +320,15 @@ class TestReport:
             f"/chat/messages/{message.pk}/report", {"reason": "rude"}
         )
 
+        report = MessageReport.objects.get()
         assert response.status_code == 201
+        assert response.json() == {
+            "report_id": report.pk,
+            "message_id": message.pk,
+            "reason": "rude",
+            "status": "open",
+            "created_at": iso(report.created_at),
+        }
 
 
 class TestResolve:

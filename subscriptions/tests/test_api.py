@@ -136,6 +136,38 @@ class TestProfessionals:
             ]
         )
 
+    def test_catalogue_detail(self, api_client):
+        verified = ProfessionalFactory(bio="Twenty years of openings.")
+        plan = PlanFactory(professional=verified, duration_days=30)
+        PlanFactory(professional=verified, is_active=False)
+
+        response = api_client.get(f"/professionals/{verified.pk}")
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "professional_id": verified.pk,
+            "user_id": verified.user_id,
+            "username": verified.user.username,
+            "headline": verified.headline,
+            "bio": "Twenty years of openings.",
+            "is_verified": True,
+            "verified_at": iso(verified.verified_at),
+            "created_at": iso(verified.created_at),
+            "plans": [
+                {
+                    "plan_id": plan.pk,
+                    "name": plan.name,
+                    "price": "19.99",
+                    "currency": "USD",
+                    "duration_days": 30,
+                }
+            ],
+        }
+
+    def test_unknown_professional_is_404(self, api_client):
+        response = api_client.get("/professionals/987654/")
+        assert (response.status_code, response.json()) == (404, NOT_FOUND)
+
     def test_unverified_professional_is_not_in_the_catalogue(self, api_client):
         pending = ProfessionalFactory(is_verified=False)
         response = api_client.get(f"/professionals/{pending.pk}")
@@ -301,6 +333,39 @@ class TestPlanManagement:
         plan.refresh_from_db()
         assert plan.price == Decimal("19.99")
 
+    def test_patch_unauthenticated(self, api_client):
+        plan = PlanFactory()
+        response = api_client.patch(f"/plans/{plan.pk}", {"price": "0"})
+        assert (response.status_code, response.json()) == (401, NOT_AUTHENTICATED)
+        plan.refresh_from_db()
+        assert plan.price == Decimal("19.99")
+
+    def test_patch_bad_input(self, client_for):
+        plan = PlanFactory()
+        response = client_for(plan.professional.user).patch(
+            f"/plans/{plan.pk}", {"name": "", "price": "-1", "currency": "usd"}
+        )
+        assert response.status_code == 400
+        assert response.json() == {
+            "name": ["This field may not be blank."],
+            "price": ["Ensure this value is greater than or equal to 0."],
+            "currency": ["Use a three-letter ISO 4217 code in capitals, e.g. USD."],
+        }
+        plan.refresh_from_db()
+        assert (plan.price, plan.currency) == (Decimal("19.99"), "USD")
+
+    def test_patch_by_owner_whose_verification_was_revoked(self, client_for):
+        plan = PlanFactory()
+        Professional.objects.filter(pk=plan.professional_id).update(is_verified=False)
+        response = client_for(plan.professional.user).patch(f"/plans/{plan.pk}", {"price": "1"})
+        assert response.status_code == 403
+        assert response.json() == {
+            "detail": "Your professional profile is not verified yet.",
+            "code": "professional_unverified",
+        }
+        plan.refresh_from_db()
+        assert plan.price == Decimal("19.99")
+
     def test_patch_unknown_plan(self, client_for):
         professional = ProfessionalFactory()
         response = client_for(professional.user).patch("/plans/424242", {"price": "1"})
@@ -311,6 +376,7 @@ class TestPlanManagement:
         plan = PlanFactory()
         response = client_for(plan.professional.user).delete(f"/plans/{plan.pk}")
         assert response.status_code == 204
+        assert response.content == b""
         assert not ProfessionalPlan.objects.exists()
 
     def test_delete_with_subscriptions_archives(self, client_for):
@@ -325,7 +391,34 @@ class TestPlanManagement:
         plan = PlanFactory()
         response = client_for(user).delete(f"/plans/{plan.pk}")
         assert response.status_code == 403
+        assert response.json() == {
+            "detail": "Only the plan's professional may do this.",
+            "code": "not_owner",
+        }
         assert ProfessionalPlan.objects.filter(pk=plan.pk).exists()
+
+    def test_delete_by_another_professional(self, client_for):
+        plan = PlanFactory()
+        other = ProfessionalFactory()
+        response = client_for(other.user).delete(f"/plans/{plan.pk}")
+        assert response.status_code == 403
+        assert response.json() == {
+            "detail": "Only the plan's professional may do this.",
+            "code": "not_owner",
+        }
+        assert ProfessionalPlan.objects.filter(pk=plan.pk).exists()
+
+    def test_delete_unauthenticated(self, api_client):
+        plan = PlanFactory()
+        response = api_client.delete(f"/plans/{plan.pk}")
+        assert (response.status_code, response.json()) == (401, NOT_AUTHENTICATED)
+        assert ProfessionalPlan.objects.filter(pk=plan.pk).exists()
+
+    def test_delete_unknown_plan(self, client_for):
+        professional = ProfessionalFactory()
+        response = client_for(professional.user).delete("/plans/424242")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Plan not found.", "code": "plan_not_found"}
 
 
 # --- Subscribe ---------------------------------------------------------------------------------
@@ -360,8 +453,15 @@ class TestSubscribe:
     def test_staff_may_subscribe_for_a_user(self, client_for, staff_user, user):
         plan = PlanFactory()
         response = client_for(staff_user).post(f"/users/{user.pk}/subscribe/{plan.pk}", self.body)
+        subscription = Subscription.objects.get()
         assert response.status_code == 201
-        assert Subscription.objects.get().user_id == user.pk
+        assert response.json() == subscription_body(
+            subscription,
+            transaction_id="txn_123456",
+            payment_method="credit_card",
+            channel_id=ChatChannel.objects.get().pk,
+        )
+        assert subscription.user_id == user.pk
 
     def test_other_user_is_forbidden(self, client_for, user):
         plan = PlanFactory()
@@ -500,13 +600,25 @@ class TestSubscriptionList:
         )
 
     def test_other_user_is_forbidden(self, client_for, user):
+        SubscriptionFactory(user=user)
         response = client_for(UserFactory()).get(f"/users/{user.pk}/subscriptions/")
         assert response.status_code == 403
+        assert response.json() == {
+            "detail": "You can only act on your own account.",
+            "code": "permission_denied",
+        }
 
     def test_staff_may_list_anyones(self, client_for, staff_user, user):
-        SubscriptionFactory(user=user)
+        subscription = SubscriptionFactory(user=user)
         response = client_for(staff_user).get(f"/users/{user.pk}/subscriptions")
-        assert (response.status_code, response.json()["count"]) == (200, 1)
+        assert response.status_code == 200
+        assert response.json() == page(
+            [
+                subscription_body(
+                    subscription, transaction_id=None, payment_method=None, channel_id=None
+                )
+            ]
+        )
 
     def test_unauthenticated(self, api_client, user):
         response = api_client.get(f"/users/{user.pk}/subscriptions")
@@ -559,6 +671,10 @@ class TestCancel:
             f"/users/{subscription.user_id}/subscriptions/{subscription.pk}/cancel", {}
         )
         assert response.status_code == 403
+        assert response.json() == {
+            "detail": "You can only act on your own account.",
+            "code": "permission_denied",
+        }
         subscription.refresh_from_db()
         assert subscription.status == "active"
 
