@@ -19,6 +19,7 @@ from platform_project.schema import (
 )
 from subscriptions import catalogue, selectors, services
 from subscriptions.filters import PlanCatalogueFilter
+from subscriptions.models import Subscription
 from subscriptions.serializers import (
     PlanInputSerializer,
     PlanOutputSerializer,
@@ -317,14 +318,23 @@ class UserSubscriptionViewSet(viewsets.GenericViewSet):
             400: VALIDATION_ERROR,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
-            404: NOT_FOUND,
+            404: error(
+                "Subscription not found.",
+                "subscription_not_found",
+                "user_not_found",
+                name="SubscriptionNotFoundError",
+            ),
             409: error("This subscription is not active.", "subscription_not_active"),
         },
     )
     def cancel(self, request, user_id: int, subscription_id: int):
         data = SubscriptionCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = get_object_or_404(self.get_queryset(), pk=subscription_id)
+        self._path_user()  # staff acting for an unknown user: user_not_found, as the list does
+        try:
+            subscription = self.get_queryset().get(pk=subscription_id)
+        except Subscription.DoesNotExist:
+            raise NotFound("Subscription not found.", code="subscription_not_found") from None
         services.subscription_cancel(subscription=subscription, **data.validated_data)
         return Response(
             SubscriptionOutputSerializer(

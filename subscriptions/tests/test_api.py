@@ -21,6 +21,7 @@ NOT_AUTHENTICATED = {
     "code": "not_authenticated",
 }
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
+SUBSCRIPTION_NOT_FOUND = {"detail": "Subscription not found.", "code": "subscription_not_found"}
 
 
 def iso(value):
@@ -665,7 +666,7 @@ class TestCancel:
         response = client_for(user).post(
             f"/users/{user.pk}/subscriptions/{subscription.pk}/cancel", {}
         )
-        assert (response.status_code, response.json()) == (404, NOT_FOUND)
+        assert (response.status_code, response.json()) == (404, SUBSCRIPTION_NOT_FOUND)
         # Through the owner's path: forbidden.
         response = client_for(user).post(
             f"/users/{subscription.user_id}/subscriptions/{subscription.pk}/cancel", {}
@@ -675,6 +676,26 @@ class TestCancel:
             "detail": "You can only act on your own account.",
             "code": "permission_denied",
         }
+        subscription.refresh_from_db()
+        assert subscription.status == "active"
+
+    def test_staff_cancelling_for_an_unknown_user_or_subscription(self, client_for, staff_user):
+        subscription = SubscriptionFactory()
+        client = client_for(staff_user)
+
+        unknown_user = client.post(f"/users/987654321/subscriptions/{subscription.pk}/cancel", {})
+        unknown_subscription = client.post(
+            f"/users/{subscription.user_id}/subscriptions/987654321/cancel", {}
+        )
+
+        assert (unknown_user.status_code, unknown_user.json()) == (
+            404,
+            {"detail": "User not found.", "code": "user_not_found"},
+        )
+        assert (unknown_subscription.status_code, unknown_subscription.json()) == (
+            404,
+            SUBSCRIPTION_NOT_FOUND,
+        )
         subscription.refresh_from_db()
         assert subscription.status == "active"
 
