@@ -41,3 +41,22 @@ def link_query(text: str, path: str) -> dict[str, str]:
     links = re.findall(rf"{re.escape(FRONTEND_URL + path)}\?\S+", text)
     assert len(links) == 1, text
     return {name: values[0] for name, values in parse_qs(urlsplit(links[0]).query).items()}
+
+
+def admin_change_form_data(client, user, **changes) -> dict:
+    """What the admin's user change form posts for `user` as it stands (read from the form
+    `client`, a logged-in superuser, is shown), with `changes` applied; a change of None leaves
+    the field out, as a browser leaves out an unticked box."""
+    from django.urls import reverse
+
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update(
+        date_joined_0=user.date_joined.strftime("%Y-%m-%d"),
+        date_joined_1=user.date_joined.strftime("%H:%M:%S"),
+        groups=[],
+        user_permissions=[],
+    )
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}

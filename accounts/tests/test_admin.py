@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import AccountType, User
 from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import admin_change_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -89,15 +90,7 @@ class TestUserAdminForSuperuser:
     def test_change_form_saves_account_type(self, client, superuser):
         member = UserFactory(account_type=AccountType.FREE)
         client.force_login(superuser)
-        form = client.get(change_url(member)).context["adminform"].form
-        data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
-        data.update(
-            account_type="premium",
-            date_joined_0=member.date_joined.strftime("%Y-%m-%d"),
-            date_joined_1=member.date_joined.strftime("%H:%M:%S"),
-            groups=[],
-            user_permissions=[],
-        )
+        data = admin_change_form_data(client, member, account_type="premium")
 
         response = client.post(change_url(member), data)
 

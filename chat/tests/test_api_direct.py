@@ -192,15 +192,20 @@ class TestBlock:
 
         assert {r["channel_id"]: r["can_post"] for r in rows.json()["results"]}[channel.pk] is False
 
-    def test_only_members_of_a_direct_channel_block(self, course, client_for, user):
-        channel = direct_channel_rows(course.professional, course.learner)
-
-        outsider = client_for(user).post(f"/chat/channels/{channel.pk}/block")
-        course_channel = client_for(course.learner).post(
-            f"/chat/channels/{course.channel.pk}/block"
+    @pytest.mark.parametrize(("action", "blocked_before"), [("block", False), ("unblock", True)])
+    def test_only_members_of_a_direct_channel_block_or_unblock(
+        self, course, client_for, user, action, blocked_before
+    ):
+        channel = direct_channel_rows(
+            course.professional, course.learner, blocked_by_high=blocked_before
         )
-        anonymous = client_for(user).__class__().post(f"/chat/channels/{channel.pk}/block")
-        missing = client_for(user).post("/chat/channels/987654321/block")
+
+        outsider = client_for(user).post(f"/chat/channels/{channel.pk}/{action}")
+        course_channel = client_for(course.learner).post(
+            f"/chat/channels/{course.channel.pk}/{action}"
+        )
+        anonymous = client_for(user).__class__().post(f"/chat/channels/{channel.pk}/{action}")
+        missing = client_for(user).post(f"/chat/channels/987654321/{action}")
 
         assert (outsider.status_code, outsider.json()) == (403, CANNOT_READ)
         assert (course_channel.status_code, course_channel.json()) == (
@@ -212,29 +217,7 @@ class TestBlock:
             404,
             {"detail": "Channel not found.", "code": "channel_not_found"},
         )
-        assert not DirectChannel.objects.get(pk=channel.pk).is_blocked
-
-    def test_only_members_of_a_direct_channel_unblock(self, course, client_for, user):
-        channel = direct_channel_rows(course.professional, course.learner, blocked_by_high=True)
-
-        outsider = client_for(user).post(f"/chat/channels/{channel.pk}/unblock")
-        course_channel = client_for(course.learner).post(
-            f"/chat/channels/{course.channel.pk}/unblock"
-        )
-        anonymous = client_for(user).__class__().post(f"/chat/channels/{channel.pk}/unblock")
-        missing = client_for(user).post("/chat/channels/987654321/unblock")
-
-        assert (outsider.status_code, outsider.json()) == (403, CANNOT_READ)
-        assert (course_channel.status_code, course_channel.json()) == (
-            400,
-            {"detail": "Only direct conversations can be blocked.", "code": "not_direct"},
-        )
-        assert (anonymous.status_code, anonymous.json()) == (401, UNAUTHENTICATED)
-        assert (missing.status_code, missing.json()) == (
-            404,
-            {"detail": "Channel not found.", "code": "channel_not_found"},
-        )
-        assert DirectChannel.objects.get(pk=channel.pk).is_blocked
+        assert DirectChannel.objects.get(pk=channel.pk).is_blocked is blocked_before
 
 
 # --- POST /chat/messages/{message_id}/report ----------------------------------------------------

@@ -11,6 +11,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.services import password_reset_confirm, user_update
 from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import admin_change_form_data
 from chat.tests.live import access_token, closed_with, communicator, connect, in_thread
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -119,16 +120,8 @@ async def test_closing_an_account_in_the_admin_change_form_closes_its_sockets(us
 
     def deactivate_in_the_form():
         client = superuser_client()
+        data = admin_change_form_data(client, user, is_active=None)  # the box unticked
         url = reverse("admin:accounts_user_change", args=[user.pk])
-        form = client.get(url).context["adminform"].form
-        data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
-        data.update(
-            date_joined_0=user.date_joined.strftime("%Y-%m-%d"),
-            date_joined_1=user.date_joined.strftime("%H:%M:%S"),
-            groups=[],
-            user_permissions=[],
-        )
-        del data["is_active"]  # the box unticked: a browser sends no value
         assert client.post(url, data).status_code == 302
         user.refresh_from_db()
         assert not user.is_active
@@ -163,16 +156,8 @@ async def test_saving_an_active_account_in_the_admin_closes_nothing(users):
 
     def save_unchanged():
         client = superuser_client()
+        data = admin_change_form_data(client, user, account_type="premium")
         url = reverse("admin:accounts_user_change", args=[user.pk])
-        form = client.get(url).context["adminform"].form
-        data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
-        data.update(
-            account_type="premium",
-            date_joined_0=user.date_joined.strftime("%Y-%m-%d"),
-            date_joined_1=user.date_joined.strftime("%H:%M:%S"),
-            groups=[],
-            user_permissions=[],
-        )
         assert client.post(url, data).status_code == 302
 
     await in_thread(save_unchanged)()
