@@ -1,5 +1,7 @@
 """The socket routes and their Origin check (platform_project.asgi mounts them)."""
 
+from urllib.parse import urlparse
+
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.urls import re_path
@@ -19,6 +21,14 @@ class LiveOriginValidator(OriginValidator):
     def __init__(self, application):
         super().__init__(application, allowed_origins=())
 
+    async def __call__(self, scope, receive, send):
+        # Channels parses the header without catching what urllib raises for a malformed one
+        # (`http://[evil`, a port that is not a number or out of range): refuse it here.
+        origins = [value for name, value in scope.get("headers", []) if name == b"origin"]
+        if not all(_parses(origin) for origin in origins):
+            return await WebsocketDenier()(scope, receive, send)
+        return await super().__call__(scope, receive, send)
+
     def valid_origin(self, parsed_origin) -> bool:
         if parsed_origin is None:
             return True
@@ -30,6 +40,14 @@ class LiveOriginValidator(OriginValidator):
             pattern == "*" or self.match_allowed_origin(parsed_origin, pattern)
             for pattern in patterns
         )
+
+
+def _parses(origin: bytes) -> bool:
+    try:
+        urlparse(origin.decode("latin1")).port  # noqa: B018 (the port is parsed on access)
+    except ValueError:
+        return False
+    return True
 
 
 websocket_urlpatterns = [

@@ -27,6 +27,7 @@ from chat.selectors import (
     own_newest_seq,
 )
 from platform_project.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from subscriptions.entitlements import entitlement_for
 from subscriptions.models import Professional, ProfessionalPlan, Subscription
 
 MESSAGE_MAX_LENGTH = 5000
@@ -208,15 +209,26 @@ def message_set_hidden(*, message: ChatMessage, hidden: bool, by: User | None) -
 # --- Direct messages ---------------------------------------------------------------------------
 def _direct_roles(user: User, peer: User) -> tuple[Professional, User] | None:
     """(professional, learner) when one of the two is a professional and the other holds or
-    held a subscription to one of their plans; None otherwise."""
+    held a subscription to one of their plans; None otherwise. Two professionals may each have
+    subscribed to the other: then the learner is the side whose subscription lets it post now
+    (either, if both or neither), so the conversation is not read-only while one is active."""
+    roles = []
     for professional_user, learner in ((user, peer), (peer, user)):
         professional = Professional.objects.filter(user=professional_user).first()
         if (
             professional is not None
             and Subscription.objects.filter(user=learner, plan__professional=professional).exists()
         ):
+            roles.append((professional, learner))
+    if len(roles) < 2:
+        return roles[0] if roles else None
+    for professional, learner in roles:
+        posting = entitlement_for(
+            learner, owner_user_id=None, professional_id=professional.pk, plan_id=None
+        )
+        if posting.can_post:
             return professional, learner
-    return None
+    return roles[0]
 
 
 @transaction.atomic

@@ -5,13 +5,9 @@ from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, include, path, register_converter
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
 
 from platform_project.converters import IdConverter
+from platform_project.docs_views import RedocView, SchemaView, SwaggerView
 from platform_project.exceptions import safe_methods_only
 from platform_project.health import healthz, readyz
 
@@ -55,24 +51,20 @@ urlpatterns = [
         [
             path("healthz", safe_methods_only(healthz), name="healthz"),
             path("readyz", safe_methods_only(readyz), name="readyz"),
-            path("schema", safe_methods_only(SpectacularAPIView.as_view()), name="schema"),
+            path("schema", safe_methods_only(SchemaView.as_view()), name="schema"),
             # The split view serves Swagger UI's init script as a file (/docs?script), so the
             # page runs under a script-src 'self' policy; ReDoc without the third-party fonts
             # (templates/docs).
             path(
                 "docs",
-                safe_methods_only(
-                    docs_page_policy(SpectacularSwaggerSplitView.as_view(url_name="schema"))
-                ),
+                safe_methods_only(docs_page_policy(SwaggerView.as_view(url_name="schema"))),
                 name="swagger-ui",
             ),
             path(
                 "redoc",
                 safe_methods_only(
                     docs_page_policy(
-                        SpectacularRedocView.as_view(
-                            url_name="schema", template_name="docs/redoc.html"
-                        )
+                        RedocView.as_view(url_name="schema", template_name="docs/redoc.html")
                     )
                 ),
                 name="redoc",

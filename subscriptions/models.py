@@ -188,6 +188,8 @@ class Payment(models.Model):
         Subscription, on_delete=models.PROTECT, related_name="payments"
     )
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    # Compared byte for byte on every database: binary collation on MySQL/MariaDB, set by
+    # migration 0004 (which an AlterField of this column must keep).
     transaction_id = models.CharField(max_length=128, unique=True)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
