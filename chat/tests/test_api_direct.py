@@ -65,6 +65,27 @@ class TestOpen:
         assert response.status_code == 201
         assert response.json() == row(channel, course.learner, can_post=False)
 
+    @pytest.mark.xfail(
+        strict=True,
+        reason="between two professionals who each subscribed to the other, the DM's learner "
+        "is picked by who opens it, a former subscription first: the DM is read-only although "
+        "one of them holds an active subscription to the other's plan",
+    )
+    def test_two_professionals_with_an_active_subscription_may_post(self, client_for):
+        plan_a, plan_b = PlanFactory(), PlanFactory()
+        pro_a, pro_b = plan_a.professional.user, plan_b.professional.user
+        subscribe(pro_b, plan_a)  # B subscribes to A's plan: active
+        subscription_cancel(subscription=subscribe(pro_a, plan_b))  # A's to B's: ended
+
+        opened = client_for(pro_b).post("/chat/direct", {"user_id": pro_a.pk})
+        posted = client_for(pro_b).post(
+            f"/chat/channels/{opened.json()['channel_id']}/messages", {"content": "Hello"}
+        )
+
+        assert opened.status_code == 201
+        assert opened.json()["can_post"] is True
+        assert posted.status_code == 201, posted.json()
+
     def test_anyone_else_is_refused(self, course, client_for):
         stranger = UserFactory()
         other_professional = PlanFactory().professional.user

@@ -533,6 +533,22 @@ class TestSubscribe:
         }
         assert not Subscription.objects.filter(user=user).exists()
 
+    @pytest.mark.mysql
+    @pytest.mark.xfail(
+        strict=True,
+        reason="on MariaDB/MySQL transaction ids compare case-insensitively (the column's "
+        "_ci collation): a different id that differs only in case is refused as used",
+    )
+    def test_transaction_id_differing_only_in_case_is_another_id(self, client_for, user):
+        plan = PlanFactory()
+        PaymentFactory(transaction_id="txn_ABCdef")
+        response = client_for(user).post(
+            f"/users/{user.pk}/subscribe/{plan.pk}",
+            {"payment_method": "credit_card", "transaction_id": "txn_abcDEF"},
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json()["transaction_id"] == "txn_abcDEF"
+
     def test_bad_input(self, client_for, user):
         plan = PlanFactory()
         response = client_for(user).post(
