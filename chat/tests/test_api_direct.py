@@ -65,12 +65,6 @@ class TestOpen:
         assert response.status_code == 201
         assert response.json() == row(channel, course.learner, can_post=False)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="between two professionals who each subscribed to the other, the DM's learner "
-        "is picked by who opens it, a former subscription first: the DM is read-only although "
-        "one of them holds an active subscription to the other's plan",
-    )
     def test_two_professionals_with_an_active_subscription_may_post(self, client_for):
         plan_a, plan_b = PlanFactory(), PlanFactory()
         pro_a, pro_b = plan_a.professional.user, plan_b.professional.user

@@ -183,12 +183,6 @@ def test_docs_and_probes_answer_other_methods_with_json_405(client, path, method
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the docs pages answer a format or Accept they cannot render with a text/html "
-    "404/406, and the schema with a YAML body whose detail is {string, code}: not JSON errors "
-    "in DRF's shape",
-)
 @pytest.mark.parametrize(
     ("path", "accept", "status", "code"),
     [

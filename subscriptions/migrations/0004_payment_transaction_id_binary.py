@@ -24,6 +24,8 @@ def case_insensitive(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # MySQL cannot roll DDL back, and Django refuses DDL inside a transaction there.
+    atomic = False
     dependencies = [("subscriptions", "0003_subscription_user_protect")]
 
     operations = [migrations.RunPython(binary, case_insensitive, elidable=False)]

@@ -534,11 +534,6 @@ class TestSubscribe:
         assert not Subscription.objects.filter(user=user).exists()
 
     @pytest.mark.mysql
-    @pytest.mark.xfail(
-        strict=True,
-        reason="on MariaDB/MySQL transaction ids compare case-insensitively (the column's "
-        "_ci collation): a different id that differs only in case is refused as used",
-    )
     def test_transaction_id_differing_only_in_case_is_another_id(self, client_for, user):
         plan = PlanFactory()
         PaymentFactory(transaction_id="txn_ABCdef")
