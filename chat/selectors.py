@@ -139,14 +139,18 @@ CHANNEL_LIST_COLUMNS = (
 )
 
 
-def channel_list_for_user(*, user: User) -> QuerySet[ChannelMembership]:
+def channel_list_for_user(*, user: User, with_direct: bool = True) -> QuerySet[ChannelMembership]:
     """`user`'s memberships with their channel, its newest visible message (kept by the
     services in `ChatChannel.last_message`), what the entitlement reads and, for a direct
     channel, its pair of users, annotated with `unread_count`, most recent activity first.
-    Give the rows shown `can_post` with `memberships_set_can_post`."""
+    Give the rows shown `can_post` with `memberships_set_can_post`. `with_direct=False` leaves
+    the direct channels out (staff looking at someone else's list: a conversation stays
+    between its two members)."""
+    memberships = ChannelMembership.objects.filter(user=user)
+    if not with_direct:
+        memberships = memberships.exclude(channel__channel_type=ChannelType.DIRECT_MESSAGE)
     return (
-        ChannelMembership.objects.filter(user=user)
-        .select_related(
+        memberships.select_related(
             *(f"channel__{path}" for path in ENTITLEMENT_RELATED),
             "channel__last_message__sender",
             "channel__direct__user_low",

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chat.models import ChannelType, ReportStatus
-from chat.services import MESSAGE_MAX_LENGTH, REPORT_REASON_MAX_LENGTH
+from chat.services import MESSAGE_MAX_LENGTH, REPORT_REASON_MAX_LENGTH, message_text_blank
 
 
 class ChannelLastMessageOutputSerializer(serializers.Serializer):
@@ -81,6 +81,11 @@ class MessageCreateInputSerializer(serializers.Serializer):
             "before the check and is not stored (unicode and HTML are plain text)."
         ),
     )
+
+    def validate_content(self, value: str) -> str:
+        if message_text_blank(value):  # zero-width and other invisible characters only
+            raise serializers.ValidationError(self.fields["content"].error_messages["blank"])
+        return value
 
 
 class MessageListQuerySerializer(serializers.Serializer):

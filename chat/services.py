@@ -1,5 +1,6 @@
 """Writes of the chat app. Lock order: channel row, then membership rows."""
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,6 +32,14 @@ from subscriptions.entitlements import entitlement_for
 from subscriptions.models import Professional, ProfessionalPlan, Subscription
 
 MESSAGE_MAX_LENGTH = 5000
+# A message of nothing but these (spaces, line separators, controls, zero-width and other
+# format characters) shows nothing: it is blank.
+INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def message_text_blank(text: str) -> bool:
+    """Whether a message's text shows nothing (the empty text included)."""
+    return all(unicodedata.category(c) in INVISIBLE_CATEGORIES for c in text)
 
 
 def _get_or_create(model, *, defaults=None, **unique_key):
@@ -85,7 +94,7 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
     Entitlement is checked here, so no caller can skip it. Lock order: channel, then membership.
     """
     text = content.strip()
-    if not text:
+    if message_text_blank(text):
         raise ValidationFailed("A message cannot be blank.", code="blank")
     if len(text) > MESSAGE_MAX_LENGTH:
         raise ValidationFailed(

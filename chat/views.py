@@ -92,7 +92,8 @@ class UserChannelViewSet(GenericViewSet):
         summary="A user's channels",
         description=(
             "The user's channels, most recent activity first, each with its newest visible "
-            "message and the user's unread count. The user themself or staff."
+            "message and the user's unread count. The user themself, or staff (without the "
+            "user's direct conversations)."
         ),
         parameters=[USER_ID],
         examples=[CHANNEL_LIST_EXAMPLE],
@@ -104,8 +105,11 @@ class UserChannelViewSet(GenericViewSet):
         },
     )
     def list(self, request, user_id: int):
-        user = request.user if user_id == request.user.pk else user_get(user_id=user_id)
-        page = self.paginate_queryset(selectors.channel_list_for_user(user=user))
+        own = user_id == request.user.pk
+        user = request.user if own else user_get(user_id=user_id)
+        # Staff see another user's course channels; direct conversations stay private to their
+        # two members (staff see a direct message only when it is reported).
+        page = self.paginate_queryset(selectors.channel_list_for_user(user=user, with_direct=own))
         selectors.memberships_set_can_post(page, user=user)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

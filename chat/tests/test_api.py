@@ -212,6 +212,8 @@ class TestChannelList:
     def test_staff_sees_another_users_list_answered_for_that_user(
         self, course, staff_user, client_for
     ):
+        direct_channel_rows(course.professional, course.learner)  # private to its two members
+
         response = client_for(staff_user).get(f"/chat/users/{course.learner.pk}/channels")
 
         assert response.status_code == 200
@@ -644,6 +646,7 @@ class TestMessagePost:
         [
             ({"content": ""}, {"content": ["A message cannot be blank."]}),
             ({"content": " \n\t "}, {"content": ["A message cannot be blank."]}),
+            ({"content": "\u200b\u2060\ufeff"}, {"content": ["A message cannot be blank."]}),
             ({"content": "y" * 5001}, {"content": ["A message has at most 5000 characters."]}),
             ({}, {"content": ["This field is required."]}),
             ({"content": None}, {"content": ["This field may not be null."]}),

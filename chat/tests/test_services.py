@@ -162,7 +162,8 @@ class TestMessagePost:
         assert marks == {course.professional.pk: 1, course.learner.pk: 2}
 
     @pytest.mark.parametrize(
-        ("content", "code"), [("", "blank"), ("\n \t", "blank"), ("z" * 5001, "max_length")]
+        ("content", "code"),
+        [("", "blank"), ("\n \t", "blank"), ("\u200b\u00ad", "blank"), ("z" * 5001, "max_length")],
     )
     def test_bad_content_is_refused(self, content, code, course):
         with pytest.raises(ValidationFailed) as caught:
