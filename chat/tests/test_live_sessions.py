@@ -32,6 +32,23 @@ def change_password(user) -> None:
     user_update(user=user, current_password=OLD_PASSWORD, password=NEW_PASSWORD)
 
 
+def superuser_client():
+    from django.test import Client
+
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def save_in_the_admin_form(user, **changes) -> None:
+    """Save `user`'s admin change form as a superuser, with `changes` (see
+    `admin_change_form_data`)."""
+    client = superuser_client()
+    data = admin_change_form_data(client, user, **changes)
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    assert client.post(url, data).status_code == 302
+
+
 async def test_a_password_change_closes_the_user_s_sockets_and_no_one_else_s(users):
     user, other = users
     first, _ = await connect(user)
@@ -82,69 +99,39 @@ async def test_a_rolled_back_change_closes_nothing(users):
     assert await socket.receive_nothing(timeout=0.5)
 
 
-async def test_closing_an_account_in_the_admin_closes_its_sockets(users):
+def deactivate_with_the_action(user) -> None:
+    response = superuser_client().post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "deactivate", "_selected_action": [user.pk]},
+    )
+    assert response.status_code == 302
+
+
+def deactivate_in_the_form(user) -> None:
+    save_in_the_admin_form(user, is_active=None)  # the box unticked
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def set_password_in_the_admin(user) -> None:
+    url = reverse("admin:auth_user_password_change", args=[user.pk])
+    response = superuser_client().post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "end_in_the_admin",
+    [deactivate_with_the_action, deactivate_in_the_form, set_password_in_the_admin],
+    ids=["deactivate action", "change form's active box", "password form"],
+)
+async def test_ending_an_account_s_sessions_in_the_admin_closes_its_sockets(
+    users, end_in_the_admin
+):
     user, other = users
     socket, _ = await connect(user)
     bystander, _ = await connect(other)
 
-    def deactivate():
-        from django.test import Client
-
-        admin = UserFactory(is_staff=True, is_superuser=True)
-        client = Client()
-        client.force_login(admin)
-        response = client.post(
-            reverse("admin:accounts_user_changelist"),
-            {"action": "deactivate", "_selected_action": [user.pk]},
-        )
-        assert response.status_code == 302
-
-    await in_thread(deactivate)()
-
-    assert await closed_with(socket) == 4401
-    assert await bystander.receive_nothing(timeout=0.5)
-
-
-def superuser_client():
-    from django.test import Client
-
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-async def test_closing_an_account_in_the_admin_change_form_closes_its_sockets(users):
-    user, other = users
-    socket, _ = await connect(user)
-    bystander, _ = await connect(other)
-
-    def deactivate_in_the_form():
-        client = superuser_client()
-        data = admin_change_form_data(client, user, is_active=None)  # the box unticked
-        url = reverse("admin:accounts_user_change", args=[user.pk])
-        assert client.post(url, data).status_code == 302
-        user.refresh_from_db()
-        assert not user.is_active
-
-    await in_thread(deactivate_in_the_form)()
-
-    assert await closed_with(socket) == 4401
-    assert await bystander.receive_nothing(timeout=0.5)
-
-
-async def test_a_password_set_in_the_admin_closes_the_user_s_sockets(users):
-    user, other = users
-    socket, _ = await connect(user)
-    bystander, _ = await connect(other)
-
-    def set_password():
-        url = reverse("admin:auth_user_password_change", args=[user.pk])
-        response = superuser_client().post(
-            url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
-        )
-        assert response.status_code == 302
-
-    await in_thread(set_password)()
+    await in_thread(end_in_the_admin)(user)
 
     assert await closed_with(socket) == 4401
     assert await bystander.receive_nothing(timeout=0.5)
@@ -154,13 +141,7 @@ async def test_saving_an_active_account_in_the_admin_closes_nothing(users):
     user, _ = users
     socket, _ = await connect(user)
 
-    def save_unchanged():
-        client = superuser_client()
-        data = admin_change_form_data(client, user, account_type="premium")
-        url = reverse("admin:accounts_user_change", args=[user.pk])
-        assert client.post(url, data).status_code == 302
-
-    await in_thread(save_unchanged)()
+    await in_thread(save_in_the_admin_form)(user, account_type="premium")
 
     assert await socket.receive_nothing(timeout=0.5)
 
