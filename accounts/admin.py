@@ -24,7 +24,6 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import user_sessions_end
-from accounts.signals import sessions_ended
 
 
 def _email_taken(email: str, *, exclude_pk: int | None) -> bool:
@@ -154,10 +153,11 @@ class PlatformUserAdmin(UserAdmin):
     )
     def deactivate(self, request, queryset):
         with transaction.atomic():
-            user_ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
-            User.objects.filter(pk__in=user_ids).update(is_active=False)
-            sessions_ended.send(sender=User, user_ids=user_ids)
-        self.message_user(request, f"Deactivated: {len(user_ids)}.", messages.SUCCESS)
+            users = list(queryset.filter(is_active=True))
+            User.objects.filter(pk__in=[user.pk for user in users]).update(is_active=False)
+            for user in users:
+                user_sessions_end(user=user)
+        self.message_user(request, f"Deactivated: {len(users)}.", messages.SUCCESS)
 
     def user_change_password(self, request, id, form_url=""):
         # `change_user` lets platform staff set the account type; it must not let them take over

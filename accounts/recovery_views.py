@@ -6,7 +6,7 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import errors, services
 from accounts.serializers import (
     EmailChangeConfirmInputSerializer,
     PasswordResetConfirmInputSerializer,
@@ -21,10 +21,10 @@ PASSWORD_RESET_REQUESTED = (
     "If an active account uses this address, a link to reset its password has been sent to it."
 )
 INVALID_PASSWORD_RESET_LINK = error(
-    services.InvalidPasswordResetLink.default_message, "invalid_token"
+    errors.InvalidPasswordResetLink.default_message, "invalid_token"
 )
-INVALID_EMAIL_CHANGE_LINK = error(services.InvalidEmailChangeLink.default_message, "invalid_token")
-EMAIL_TAKEN = error(services.EmailTaken.default_message, "email_taken")
+INVALID_EMAIL_CHANGE_LINK = error(errors.InvalidEmailChangeLink.default_message, "invalid_token")
+EMAIL_TAKEN = error(errors.EmailTaken.default_message, "email_taken")
 
 
 class AccountRecoveryViewSet(viewsets.GenericViewSet):

@@ -8,8 +8,8 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
 
 from accounts import selectors
+from accounts.errors import DUPLICATE_EMAIL, DUPLICATE_USERNAME
 from accounts.models import AccountType, User
-from accounts.services import DUPLICATE_EMAIL, DUPLICATE_USERNAME
 
 # Generous, but bounded: hashing a megabyte-long "password" is work nobody needs to do.
 PASSWORD_MAX_LENGTH = 4096

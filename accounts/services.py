@@ -6,9 +6,10 @@ CHECK_REVOKE_TOKEN every token also carries a digest of the password hash it was
 so a password change or reset ends every session at once: access tokens fail in
 JWTAuthentication.get_user, refresh tokens in `token_refresh`.
 
-Errors a client must tell apart are raised as domain errors. Field-level problems (duplicate
-username, weak password) are raised as Django `ValidationError`s keyed by field, the same way model
-validation reports them; the API layer turns them into DRF's `{field: [messages]}`.
+Errors a client must tell apart are raised as domain errors (`accounts.errors`). Field-level
+problems (duplicate username, weak password) are raised as Django `ValidationError`s keyed by
+field, the same way model validation reports them; the API layer turns them into DRF's
+`{field: [messages]}`.
 """
 
 from dataclasses import dataclass
@@ -34,47 +35,18 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import emails, selectors
+from accounts.errors import (
+    DUPLICATE_EMAIL,
+    DUPLICATE_USERNAME,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidEmailChangeLink,
+    InvalidPasswordResetLink,
+    InvalidRefreshToken,
+)
 from accounts.models import AccountType, User
 from accounts.signals import sessions_ended
 from accounts.throttles import account_mail_allowed
-from platform_project.errors import Conflict, DomainError
-
-DUPLICATE_USERNAME = "A user with that username already exists."
-DUPLICATE_EMAIL = "A user with that email already exists."
-
-
-class Unauthorized(DomainError):
-    status_code = 401
-    default_code = "not_authenticated"
-    default_message = "Authentication failed."
-
-
-class InvalidCredentials(Unauthorized):
-    # One message for unknown user, wrong password and inactive account: no account enumeration.
-    default_code = "invalid_credentials"
-    default_message = "Invalid username or password."
-
-
-class InvalidRefreshToken(Unauthorized):
-    default_code = "token_not_valid"
-    default_message = "Token is invalid, expired or revoked."
-
-
-class InvalidPasswordResetLink(DomainError):
-    # One answer for an unknown uid, a wrong, used or expired token and an inactive account.
-    default_code = "invalid_token"
-    default_message = "The password reset link is invalid or has expired."
-
-
-class InvalidEmailChangeLink(DomainError):
-    default_code = "invalid_token"
-    default_message = "The e-mail confirmation link is invalid or has expired."
-
-
-class EmailTaken(Conflict):
-    # The address was free when the change was asked for, and taken before it was confirmed.
-    default_code = "email_taken"
-    default_message = DUPLICATE_EMAIL
 
 
 @dataclass(frozen=True)

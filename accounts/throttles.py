@@ -82,9 +82,23 @@ def _resolved_user(username: str) -> User | None:
         return None
 
 
-def _folded(username: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", User.normalize_username(username).strip())
-    return "".join(c for c in decomposed.casefold() if not unicodedata.combining(c))
+# What spellings of one name or address may differ by, besides case and compatibility forms:
+# combining marks (accents, variation selectors), format characters (zero-width spaces and
+# joiners, soft hyphens, byte order marks) and controls. MariaDB's collation ignores them when
+# it finds an account, and IDNA drops the invisible ones from a domain when mail is sent.
+_IGNORED_CATEGORIES = frozenset({"Mn", "Me", "Cf", "Cc"})
+
+
+def _folded(text: str) -> str:
+    """`text` with case, compatibility forms and `_IGNORED_CATEGORIES` folded away: at least as
+    broad as the collation's folding, so spelling variants of one name share a throttle bucket."""
+    decomposed = unicodedata.normalize("NFKD", text.strip()).casefold()
+    return "".join(c for c in decomposed if unicodedata.category(c) not in _IGNORED_CATEGORIES)
+
+
+def _hashed(text: str) -> str:
+    # Cache keys must be short and safe for any backend, whatever was typed.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def login_username_key(username: str) -> str:
@@ -94,15 +108,14 @@ def login_username_key(username: str) -> str:
     LOWER() and, on MariaDB, the collation's case and accent folding. The key is that account
     (its primary key), so the full-width and the accented spellings of `learner2` count against
     it exactly when they would log in as it. A name that resolves to no account is keyed on a
-    folding at least as broad as the collation's (NFKC, case folding, accents dropped): there is
+    folding at least as broad as the collation's (`_folded`): there is
     nothing to protect behind it, and folding keeps spelling variants from each getting a fresh
     bucket anyway.
     """
     user = _resolved_user(username)
     if user is not None:
         return f"user:{user.pk}"
-    # Hashed: cache keys must be short and safe for any backend, whatever was typed.
-    return "name:" + hashlib.sha256(_folded(username).encode("utf-8", "surrogatepass")).hexdigest()
+    return "name:" + _hashed(_folded(username))
 
 
 def login_username_label(username: str) -> str:
@@ -137,13 +150,6 @@ def _email_in(request) -> str | None:
     return email.strip()
 
 
-# What addresses that one mailbox receives may differ by, besides case and compatibility forms:
-# combining marks (accents, variation selectors), format characters (zero-width spaces and
-# joiners, soft hyphens, byte order marks) and controls. MariaDB's collation ignores them when
-# it finds an account, and IDNA drops the invisible ones from a domain when the mail is sent.
-_IGNORED_CATEGORIES = frozenset({"Mn", "Me", "Cf", "Cc"})
-
-
 def email_address_key(email: str) -> str:
     """The identity a request that may mail `email` is counted against: the address with case,
     compatibility forms and `_IGNORED_CATEGORIES` folded away, hashed to a short, safe cache key.
@@ -154,9 +160,7 @@ def email_address_key(email: str) -> str:
     equates with an account's address that this folding misses (some letters the collation
     treats as another, such as ø and o) gets a bucket of its own; the reset mails an account
     is sent are capped as well (`account_mail_allowed`)."""
-    decomposed = unicodedata.normalize("NFKD", email.strip()).casefold()
-    folded = "".join(c for c in decomposed if unicodedata.category(c) not in _IGNORED_CATEGORIES)
-    return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+    return _hashed(_folded(email))
 
 
 class EmailAddressThrottle(_LiveRateThrottle):

@@ -11,7 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from accounts import selectors, services
+from accounts import errors, selectors, services
 from accounts.permissions import IsSelfOrStaff
 from accounts.serializers import (
     AccountMeOutputSerializer,
@@ -41,8 +41,8 @@ from platform_project.schema import (
 )
 
 TAGS = ["accounts"]
-INVALID_CREDENTIALS = error(services.InvalidCredentials.default_message, "invalid_credentials")
-INVALID_REFRESH_TOKEN = error(services.InvalidRefreshToken.default_message, "token_not_valid")
+INVALID_CREDENTIALS = error(errors.InvalidCredentials.default_message, "invalid_credentials")
+INVALID_REFRESH_TOKEN = error(errors.InvalidRefreshToken.default_message, "token_not_valid")
 USER_ID_PARAMETER = OpenApiParameter("user_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
@@ -199,7 +199,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         return 'Bearer realm="api"'
 
     def handle_exception(self, exc):
-        if isinstance(exc, services.Unauthorized):
+        if isinstance(exc, errors.Unauthorized):
             # As DRF's own 401, so the response carries WWW-Authenticate.
             exc = AuthenticationFailed(exc.message, code=exc.code)
         return super().handle_exception(exc)

@@ -2,10 +2,13 @@
 
 import pytest
 from django.urls import reverse
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import AccountType, User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import admin_change_form_data
+from conftest import NEW_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +20,44 @@ def superuser():
 
 def change_url(user: User) -> str:
     return reverse("admin:accounts_user_change", args=[user.pk])
+
+
+def _deactivate_with_the_action(client, user) -> None:
+    url = reverse("admin:accounts_user_changelist")
+    response = client.post(url, {"action": "deactivate", "_selected_action": [user.pk]})
+    assert response.status_code == 302
+
+
+def _untick_active_in_the_form(client, user) -> None:
+    response = client.post(change_url(user), admin_change_form_data(client, user, is_active=None))
+    assert response.status_code == 302
+
+
+def _set_password_in_the_form(client, user) -> None:
+    url = reverse("admin:auth_user_password_change", args=[user.pk])
+    response = client.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "end_sessions",
+    [_deactivate_with_the_action, _untick_active_in_the_form, _set_password_in_the_form],
+    ids=["deactivate action", "change form's active box", "password form"],
+)
+def test_every_admin_path_that_ends_an_account_s_sessions_blacklists_its_tokens(
+    client, superuser, end_sessions
+):
+    member, bystander = UserFactory(), UserFactory()
+    for user in (member, member, bystander):
+        RefreshToken.for_user(user)
+    client.force_login(superuser)
+
+    end_sessions(client, member)
+
+    tokens = OutstandingToken.objects.filter(user__in=[member, bystander])
+    assert sorted(
+        (token.user_id, hasattr(token, "blacklistedtoken")) for token in tokens
+    ) == sorted([(member.pk, True), (member.pk, True), (bystander.pk, False)])
 
 
 class TestUserAdminForSuperuser:

@@ -372,12 +372,13 @@ class TestLoginUsernameThrottleSpellings:
         assert response.status_code == 429
         assert response.json() == throttled(60)
 
-    def test_unknown_names_fold_case_width_and_accents(
+    def test_unknown_names_fold_case_width_accents_and_invisible_characters(
         self, api_client, login_rates, throttle_clock
     ):
-        login_rates(username="2/min")
+        login_rates(username="3/min")
         login(api_client, "nobody", "wrong")
         login(api_client, "\uff2e\uff4f\uff42\uff4f\uff44\uff59", "wrong")  # full-width Nobody
+        login(api_client, "no\u200bbody", "wrong")  # a zero-width space inside
 
         response = login(api_client, "n\u00f6body", "wrong")
 

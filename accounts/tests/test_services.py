@@ -13,7 +13,7 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import services
+from accounts import errors, services
 from accounts.models import AccountType, User
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from conftest import NEW_PASSWORD, SIGNUP_PASSWORD
@@ -130,9 +130,9 @@ class TestTokens:
     def test_login_refuses_unknown_user_and_wrong_password_alike(self):
         UserFactory(username="ada")
 
-        with pytest.raises(services.InvalidCredentials) as unknown:
+        with pytest.raises(errors.InvalidCredentials) as unknown:
             services.auth_login(username="nobody", password=TEST_PASSWORD)
-        with pytest.raises(services.InvalidCredentials) as wrong:
+        with pytest.raises(errors.InvalidCredentials) as wrong:
             services.auth_login(username="ada", password="wrong")
 
         assert (unknown.value.message, unknown.value.code) == (
@@ -144,9 +144,9 @@ class TestTokens:
         refresh = str(RefreshToken.for_user(UserFactory()))
         services.token_revoke(refresh=refresh)
 
-        with pytest.raises(services.InvalidRefreshToken):
+        with pytest.raises(errors.InvalidRefreshToken):
             services.token_refresh(refresh=refresh)
-        with pytest.raises(services.InvalidRefreshToken):
+        with pytest.raises(errors.InvalidRefreshToken):
             services.token_revoke(refresh=refresh)
 
     def test_refresh_token_of_a_deleted_user_is_refused(self):
@@ -154,7 +154,7 @@ class TestTokens:
         refresh = str(RefreshToken.for_user(user))
         user.delete()
 
-        with pytest.raises(services.InvalidRefreshToken):
+        with pytest.raises(errors.InvalidRefreshToken):
             services.token_refresh(refresh=refresh)
 
 
