@@ -4,6 +4,8 @@
 runs the others and prints what they find.
 """
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core import checks
@@ -56,5 +58,24 @@ def static_manifest_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
             "admin and docs pages will render without their styles and scripts.",
             hint="Run `manage.py collectstatic --no-input` before starting the server.",
             id="platform.W002",
+        )
+    ]
+
+
+@checks.register("static")
+def static_root_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """STATIC_ROOT must not hold the project: WhiteNoise serves everything below it, so the
+    code, `.env` and its secrets would be downloadable under /static/."""
+    static_root = Path(settings.STATIC_ROOT).resolve()
+    project = Path(settings.BASE_DIR).resolve()
+    if static_root != project and static_root not in project.parents:
+        return []
+    return [
+        checks.Error(
+            f"STATIC_ROOT ({static_root}) holds the project folder: the static files server "
+            "would serve its code and .env.",
+            hint="Unset DJANGO_STATIC_ROOT (default: staticfiles/ in the project) or point it "
+            "at a folder of its own.",
+            id="platform.E003",
         )
     ]

@@ -2,14 +2,13 @@
 
 import logging
 
-from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 from platform_project.errors import DomainError
-from platform_project.request_log import database_unavailable_response
+from platform_project.request_log import database_unavailable_response, unavailable_service
 
 logger = logging.getLogger("platform_project.errors")
 
@@ -23,10 +22,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, Http404):
         # get_object_or_404's message names the model ("No Plan matches..."): keep it generic.
         exc = exceptions.NotFound()
-    if isinstance(exc, OperationalError | InterfaceError):
-        # Outage, deadlock or lock wait timeout: the client may retry; operators need the cause
-        # (one line: a traceback per request would flood the log during an outage).
-        logger.error("Database error in API view: %s", exc)
+    service = unavailable_service(exc)
+    if service is not None:
+        logger.error("%s unavailable: %s", service, exc)
         set_rollback()
         return database_unavailable_response()
     response = exception_handler(exc, context)

@@ -6,6 +6,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
@@ -38,8 +39,9 @@ def healthz(request):
 
 
 def readyz(request):
-    """Ready for traffic: the database answers, every migration is applied and the channel
-    layer of live delivery (Redis, or the in-process layer) answers."""
+    """Ready for traffic: the database answers, every migration is applied, the cache
+    (CACHE_URL: throttles and page caches) answers and the channel layer of live delivery
+    (Redis, or the in-process layer) answers."""
     global _migrations_checked
     connection = connections[DEFAULT_DB_ALIAS]
     try:
@@ -61,6 +63,11 @@ def readyz(request):
         return JsonResponse(
             {"status": "unavailable", "detail": "Database unreachable."}, status=503
         )
+    try:
+        cache.get("readyz")
+    except Exception:  # whatever the backend raises (connection refused, timeout)
+        logger.warning("readyz: the cache does not answer", exc_info=True)
+        return JsonResponse({"status": "unavailable", "detail": "Cache unreachable."}, status=503)
     kind = channel_layer_kind()
     try:
         async_to_sync(_probe_channel_layer)()

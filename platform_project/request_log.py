@@ -1,4 +1,5 @@
-"""One JSON log line per request, with a request id, and 503s when the database is down."""
+"""One JSON log line per request, with a request id, and 503s when the database or the cache
+is down."""
 
 import json
 import logging
@@ -8,6 +9,8 @@ import uuid
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger("platform_project.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -16,6 +19,20 @@ DATABASE_UNAVAILABLE = {
     "detail": "The service is temporarily unavailable. Try again shortly.",
     "code": "service_unavailable",
 }
+
+
+def unavailable_service(exception: BaseException) -> str | None:
+    """The backing service `exception` says is out of reach ("Database", "Cache"), or None.
+
+    A lost or refused database connection (also a deadlock or lock wait timeout), or an
+    unreachable cache (CACHE_URL: throttles and page caches need it), is a temporary outage for
+    the client, not a server bug: it gets a 503 it may retry, and the log gets one line naming
+    the cause (a traceback per request would flood it during an outage)."""
+    if isinstance(exception, OperationalError | InterfaceError):
+        return "Database"
+    if isinstance(exception, RedisConnectionError | RedisTimeoutError):
+        return "Cache"
+    return None
 
 
 def database_unavailable_response() -> JsonResponse:
@@ -66,11 +83,10 @@ class RequestLogMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        # A lost or refused database connection (also when opening the request's transaction)
-        # is a temporary outage for the client, not a server bug: answer 503 JSON quickly.
-        if isinstance(exception, OperationalError | InterfaceError):
-            logging.getLogger("platform_project.errors").error(
-                "Database unavailable: %s", exception
-            )
-            return database_unavailable_response()
-        return None
+        # Outside DRF's views (middleware, the request's transaction); inside them,
+        # platform_project.exceptions answers the same.
+        service = unavailable_service(exception)
+        if service is None:
+            return None
+        logging.getLogger("platform_project.errors").error("%s unavailable: %s", service, exception)
+        return database_unavailable_response()

@@ -41,3 +41,19 @@ class TestSharedCacheCheck:
         settings.DEBUG, settings.CACHES = False, LOCMEM
         with pytest.raises(SystemCheckError, match="CACHE_URL"):
             call_command("check", "--deploy")
+
+
+class TestStaticRootCheck:
+    @staticmethod
+    def errors() -> list[str]:
+        return [m.id for m in checks.run_checks() if m.id == "platform.E003"]
+
+    def test_the_default_passes(self, settings):
+        assert settings.STATIC_ROOT == settings.BASE_DIR / "staticfiles"
+        assert self.errors() == []
+
+    @pytest.mark.parametrize("where", ["project", "its parent"])
+    def test_a_static_root_holding_the_project_fails(self, settings, where):
+        project = settings.BASE_DIR
+        settings.STATIC_ROOT = project if where == "project" else project.parent
+        assert self.errors() == ["platform.E003"]

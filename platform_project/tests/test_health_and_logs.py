@@ -41,6 +41,44 @@ def test_readyz_is_503_when_the_database_fails(client, monkeypatch):
         )
 
 
+# A Redis cache nobody answers for: port 1 refuses connections at once.
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_when_the_cache_fails(client, settings):
+    settings.CACHES = UNREACHABLE_CACHE
+    response = client.get("/readyz")
+    assert (response.status_code, response.json()) == (
+        503,
+        {"status": "unavailable", "detail": "Cache unreachable."},
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "method, path, body",
+    [("get", "/plans/", None), ("post", "/login", {"username": "ada", "password": "x"})],
+)
+def test_a_cache_outage_is_503_json(client, settings, caplog, method, path, body):
+    settings.CACHES = UNREACHABLE_CACHE
+    with caplog.at_level(logging.ERROR, logger="platform_project.errors"):
+        response = getattr(client, method)(path, body, content_type="application/json")
+    (record,) = [r for r in caplog.records if r.name == "platform_project.errors"]
+    assert record.getMessage().startswith("Cache unavailable: ")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {
+        "detail": "The service is temporarily unavailable. Try again shortly.",
+        "code": "service_unavailable",
+    }
+
+
 @pytest.mark.django_db
 def test_request_id_is_echoed_or_generated(client):
     echoed = client.get("/plans/", HTTP_X_REQUEST_ID="abc-123")

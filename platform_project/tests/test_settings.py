@@ -151,3 +151,16 @@ def test_env_example_parses_into_clean_values():
     assert values, ".env.example lists no variables"
     assert {name: value for name, value in values.items() if "#" in value} == {}
     assert "DJANGO_SECRET_KEY" in values and "DATABASE_URL" in values
+
+
+def test_an_empty_static_root_means_the_default_folder_not_the_project():
+    # Empty would otherwise be the working directory: the project, served under /static/.
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.STATIC_ROOT)",
+        DJANGO_DEBUG="1",
+        DJANGO_STATIC_ROOT="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == str(BASE_DIR / "staticfiles")
