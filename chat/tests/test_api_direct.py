@@ -8,7 +8,7 @@ from chat.models import ChannelMembership, ChatChannel, DirectChannel, MessageRe
 from chat.services import message_post, message_set_hidden, reports_resolve
 from chat.tests.conftest import subscribe
 from chat.tests.factories import direct_channel_rows
-from chat.tests.test_api import CANNOT_POST, CANNOT_READ, UNAUTHENTICATED, iso
+from chat.tests.helpers import CANNOT_POST, CANNOT_READ, UNAUTHENTICATED, iso
 from chat.views import DirectOpenThrottle
 from subscriptions.services import subscription_cancel
 from subscriptions.tests.factories import PlanFactory
