@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' || {
-    echo "Python 3.10+ is required (found $("$PYTHON" --version 2>&1))." >&2
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
+    echo "Python 3.11+ is required (found $("$PYTHON" --version 2>&1))." >&2
     exit 1
 }
 
