@@ -52,6 +52,9 @@ def before_account_deletion(sender, instance, **kwargs) -> None:
     # of its messages (see MessageReport.message).
     direct_channels_delete_of_user(user_id=instance.pk)
     reports_delete_of_sender(user_id=instance.pk)
+    # Its open sockets close once the deletion commits: their handshake checked a token of an
+    # account that no longer exists, and they would go on receiving its channels' frames.
+    events.sessions_ended(user_ids=[instance.pk])
     # Deleting an account deletes its messages (CASCADE) without the services: the channels
     # they were in get a new visibility version, so no cached page keeps showing them. Their
     # newest visible message is recomputed once the messages are gone (post_delete, below).

@@ -91,6 +91,11 @@ CASES = {
         "learner",
         "close",
     ),
+    "account deletion": (  # a copy: delete() clears the primary key of the instance it is given
+        lambda w: type(w["newcomer"]).objects.get(pk=w["newcomer"].pk).delete(),
+        "newcomer",
+        "close",
+    ),
 }
 
 

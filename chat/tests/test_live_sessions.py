@@ -119,10 +119,19 @@ def set_password_in_the_admin(user) -> None:
     assert response.status_code == 302
 
 
+def delete_the_account(user) -> None:
+    user.delete()  # as the admin's delete view and every other path do, through the ORM
+
+
 @pytest.mark.parametrize(
     "end_in_the_admin",
-    [deactivate_with_the_action, deactivate_in_the_form, set_password_in_the_admin],
-    ids=["deactivate action", "change form's active box", "password form"],
+    [
+        deactivate_with_the_action,
+        deactivate_in_the_form,
+        set_password_in_the_admin,
+        delete_the_account,
+    ],
+    ids=["deactivate action", "change form's active box", "password form", "account deleted"],
 )
 async def test_ending_an_account_s_sessions_in_the_admin_closes_its_sockets(
     users, end_in_the_admin
