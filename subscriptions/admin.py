@@ -201,6 +201,13 @@ class ProfessionalPlanAdmin(admin.ModelAdmin):
     # A plan with subscriptions cannot be deleted (PROTECT keeps its payment history): archive it.
     actions = ("archive",)
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            # A plan never changes hands: its course channel, its subscribers' entitlement and
+            # the content tied to it all follow its professional.
+            return ("professional", *self.readonly_fields)
+        return self.readonly_fields
+
     @admin.action(
         description="Archive selected plans (no new subscriptions)", permissions=["change"]
     )

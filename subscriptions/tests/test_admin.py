@@ -289,6 +289,30 @@ class TestPlanAdmin:
         )
 
 
+    def test_a_plan_never_changes_hands(self, client, platform_staff):
+        plan, other = PlanFactory(price=Decimal("15.00")), ProfessionalFactory()
+        client.force_login(platform_staff)
+        url = reverse("admin:subscriptions_professionalplan_change", args=[plan.pk])
+
+        response = client.post(
+            url,
+            {
+                "professional": other.pk,
+                "name": plan.name,
+                "description": plan.description,
+                "price": "20.00",
+                "currency": plan.currency,
+                "duration_days": plan.duration_days or "",
+                "is_active": "on",
+            },
+        )
+
+        assert response.status_code == 302
+        assert "professional" not in client.get(url).context["adminform"].form.fields
+        moved = ProfessionalPlan.objects.get(pk=plan.pk)
+        assert (moved.professional_id, moved.price) == (plan.professional_id, Decimal("20.00"))
+
+
 class TestSubscriptionAdmin:
     def test_changelist_and_read_only_change_form(self, client, platform_staff):
         subscription = subscribe(UserFactory(), PlanFactory(), "txn-admin-1")
