@@ -288,7 +288,6 @@ class TestPlanAdmin:
             30,
         )
 
-
     def test_a_plan_never_changes_hands(self, client, platform_staff):
         plan, other = PlanFactory(price=Decimal("15.00")), ProfessionalFactory()
         client.force_login(platform_staff)
