@@ -59,7 +59,9 @@ class AccountUpdateInputSerializer(serializers.Serializer):
         ),
     )
     password = _password_field(required=False, help_text="The new password.")
-    current_password = _password_field(required=False, help_text="Required with `password`.")
+    current_password = _password_field(
+        required=False, help_text="Required with `password` and with a new `email`."
+    )
 
     def validate_email(self, value: str) -> str:
         if selectors.email_taken(email=value, exclude_user_id=self.context["user"].pk):

@@ -101,7 +101,9 @@ def user_update(
     (`email_change_confirm` applies it). Asking again replaces the pending address and voids the
     older links; asking for the address in force withdraws a pending change.
 
-    A new password needs the current one and passes the validators. Changing it ends every
+    A new email and a new password both need the current password: a stolen access token alone
+    must not be able to move the account's mail (and with it, password resets) elsewhere. A new
+    password also passes the validators. Changing it ends every
     session of the user, the one making the change included (SPEC §7: every token issued before
     stops working): the tokens' password digest no longer matches, and the outstanding refresh
     tokens are blacklisted too. The client logs in again with the new password. The user row is
@@ -117,24 +119,18 @@ def user_update(
                 user.pending_email = ""
                 update_fields.append("pending_email")
         else:
+            _check_current_password(
+                user, current_password, missing="Enter your current password to change your e-mail."
+            )
             if selectors.email_taken(email=email, exclude_user_id=user.pk):
                 raise ValidationError({"email": [ValidationError(DUPLICATE_EMAIL, code="unique")]})
             user.pending_email = email
             update_fields.append("pending_email")
             confirm_email = True
     if password is not None:
-        if not current_password:
-            raise ValidationError(
-                {"current_password": ["Enter your current password to set a new one."]},
-                code="required",
-            )
-        # hashers.check_password, not user.check_password: no hash-upgrade save as a side effect
-        # of a row that is about to get a new password anyway.
-        if not check_password(current_password, user.password):
-            raise ValidationError(
-                {"current_password": ["Your current password is incorrect."]},
-                code="password_incorrect",
-            )
+        _check_current_password(
+            user, current_password, missing="Enter your current password to set a new one."
+        )
         _validate_password(password, user)
         user.set_password(password)
         update_fields.append("password")
@@ -146,6 +142,18 @@ def user_update(
     if confirm_email:
         _send_email_change_link(user=user)
     return user
+
+
+def _check_current_password(user: User, current_password: str | None, *, missing: str) -> None:
+    if not current_password:
+        raise ValidationError({"current_password": [missing]}, code="required")
+    # hashers.check_password, not user.check_password: no hash-upgrade save as a side effect of
+    # a request that may be refused further on.
+    if not check_password(current_password, user.password):
+        raise ValidationError(
+            {"current_password": ["Your current password is incorrect."]},
+            code="password_incorrect",
+        )
 
 
 def _validate_password(password: str, user: User, *, field: str = "password") -> None:

@@ -114,8 +114,12 @@ def login_username_key(username: str) -> str:
     """
     user = _resolved_user(username)
     if user is not None:
-        return f"user:{user.pk}"
+        return _account_key(user.pk)
     return "name:" + _hashed(_folded(username))
+
+
+def _account_key(user_id: int) -> str:
+    return f"user:{user_id}"
 
 
 def login_username_label(username: str) -> str:
@@ -139,6 +143,22 @@ class LoginUsernameThrottle(_LiveRateThrottle):
             # Nothing to key on; the request fails validation, and the address throttle applies.
             return None
         return self.cache_format % {"scope": self.scope, "ident": login_username_key(username)}
+
+
+class CurrentPasswordThrottle(_LiveRateThrottle):
+    """A request that checks the caller's current password (PATCH /users/me with
+    `current_password`) is a login attempt at that account: it counts in the same bucket as
+    `LoginUsernameThrottle`, so whoever holds a token cannot guess the password faster there than
+    at login."""
+
+    scope = "login_username"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        if not isinstance(request.data, dict) or "current_password" not in request.data:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": _account_key(request.user.pk)}
 
 
 # --- Account e-mails (password reset, e-mail change; SPEC §9) ---------------------------------

@@ -25,6 +25,7 @@ from accounts.serializers import (
     TokenRefreshOutputSerializer,
 )
 from accounts.throttles import (
+    CurrentPasswordThrottle,
     EmailAddressThrottle,
     EmailChangeIPThrottle,
     EmailChangeUserThrottle,
@@ -69,8 +70,14 @@ class UserViewSet(viewsets.GenericViewSet):
         if self.action == "create":
             return [SignupIPThrottle()]
         if self.action == "update_me":
-            # Count only requests with an `email` (they mail a confirmation link).
-            return [EmailChangeUserThrottle(), EmailChangeIPThrottle(), EmailAddressThrottle()]
+            # The e-mail throttles count only requests with an `email` (they mail a confirmation
+            # link); CurrentPasswordThrottle only those with a `current_password`.
+            return [
+                CurrentPasswordThrottle(),
+                EmailChangeUserThrottle(),
+                EmailChangeIPThrottle(),
+                EmailAddressThrottle(),
+            ]
         return super().get_throttles()
 
     @extend_schema(
@@ -138,7 +145,9 @@ class UserViewSet(viewsets.GenericViewSet):
         operation_id="me_update",
         summary="Change my email or password",
         description=(
-            "Send only what changes. A new `password` needs `current_password` and ends every "
+            "Send only what changes. A new `password` and a new `email` need "
+            "`current_password`; a request with it counts as a login attempt at the account "
+            "(throttled with login, 429). A new password ends every "
             "session, this one included: every access and refresh token issued before stops "
             "working (401), so log in again with the new password. A new `email` takes effect "
             "only once confirmed: a link is mailed to it and the address shows as "

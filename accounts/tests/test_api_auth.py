@@ -9,7 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from accounts.tests.helpers import login
-from accounts.throttles import LoginIPThrottle, LoginUsernameThrottle
+from accounts.throttles import CurrentPasswordThrottle, LoginIPThrottle, LoginUsernameThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def throttled(seconds: int) -> dict:
 def throttle_clock(monkeypatch) -> dict:
     """The login throttles' clock, frozen; advance it with `clock["now"] += seconds`."""
     clock = {"now": 1_000_000.0}
-    for throttle in (LoginIPThrottle, LoginUsernameThrottle):
+    for throttle in (LoginIPThrottle, LoginUsernameThrottle, CurrentPasswordThrottle):
         monkeypatch.setattr(throttle, "timer", staticmethod(lambda: clock["now"]))
     return clock
 
@@ -150,6 +150,27 @@ class TestLoginThrottles:
         assert response.status_code == 429
         assert response.json() == throttled(60)
         assert response.headers["Retry-After"] == "60"
+
+    def test_current_password_checks_count_as_logins_at_the_account(
+        self, api_client, client_for, user, login_rates, throttle_clock
+    ):
+        # A stolen token must not guess the password faster through PATCH /users/me.
+        login_rates(username="3/min")
+        me = client_for(user)
+        guesses = [
+            me.patch("/users/me", {"password": "n3w-passphrase-42", "current_password": guess})
+            for guess in ("guess-1", "guess-2")
+        ]
+        me.patch("/users/me", {})  # no current password: not an attempt
+
+        response = login(api_client, user.username, "wrong")
+        another_guess = me.patch(
+            "/users/me", {"password": "n3w-passphrase-42", "current_password": TEST_PASSWORD}
+        )
+
+        assert [guess.status_code for guess in guesses] == [400, 400]
+        assert response.status_code == 401
+        assert (another_guess.status_code, another_guess.json()) == (429, throttled(60))
 
     def test_other_usernames_are_not_affected(self, api_client, user, login_rates, throttle_clock):
         login_rates(username="1/min")

@@ -30,9 +30,11 @@ def _frontend(settings):
 
 @pytest.fixture
 def ask(client_for, django_capture_on_commit_callbacks):
-    """PATCH /users/me as `user`, then run what the request left for after its commit."""
+    """PATCH /users/me as `user` (with the current password a new address needs), then run
+    what the request left for after its commit."""
 
     def patch(user, body, **extra):
+        body = {"current_password": TEST_PASSWORD, **body}
         with django_capture_on_commit_callbacks(execute=True):
             return client_for(user).patch("/users/me", body, **extra)
 
@@ -91,6 +93,31 @@ class TestAsk:
         assert (confirmed.status_code, confirmed.json()) == (400, INVALID_LINK)
         user.refresh_from_db()
         assert user.email == "ada@example.com"
+
+    @pytest.mark.parametrize(
+        "current_password, error",
+        [
+            (None, "Enter your current password to change your e-mail."),
+            ("not-the-password", "Your current password is incorrect."),
+        ],
+        ids=["missing", "wrong"],
+    )
+    def test_a_new_address_needs_the_current_password(
+        self, client_for, mailoutbox, django_capture_on_commit_callbacks, current_password, error
+    ):
+        # A stolen access token alone cannot move the account's mail, and with it its resets.
+        user = UserFactory(email="ada@example.com")
+        body = {"email": "thief@example.com"}
+        if current_password is not None:
+            body["current_password"] = current_password
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(user).patch("/users/me", body)
+
+        assert (response.status_code, response.json()) == (400, {"current_password": [error]})
+        assert mailoutbox == []
+        user.refresh_from_db()
+        assert (user.email, user.pending_email) == ("ada@example.com", "")
 
     def test_an_address_taken_by_another_account(self, ask, mailoutbox):
         UserFactory(email="taken@example.com")

@@ -90,7 +90,9 @@ class TestMeUpdate:
         old_email = user.email
 
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(user).patch("/users/me", {"email": "Renamed@Example.COM"})
+            response = client_for(user).patch(
+                "/users/me", {"email": "Renamed@Example.COM", "current_password": TEST_PASSWORD}
+            )
 
         assert response.status_code == 200
         user.refresh_from_db()
@@ -104,7 +106,9 @@ class TestMeUpdate:
         user = UserFactory(email="ada@example.com")
 
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(user).patch("/users/me", {"email": "ADA@example.com"})
+            response = client_for(user).patch(
+                "/users/me", {"email": "ADA@example.com", "current_password": TEST_PASSWORD}
+            )
 
         assert response.status_code == 200
         assert response.json() == {**account_body(user), "pending_email": "ADA@example.com"}

@@ -79,7 +79,9 @@ class TestUserUpdate:
         user = UserFactory()
 
         with pytest.raises(ValidationError) as exc_info:
-            services.user_update(user=user, email="Taken@example.com")
+            services.user_update(
+                user=user, email="Taken@example.com", current_password=TEST_PASSWORD
+            )
 
         assert messages(exc_info) == {"email": ["A user with that email already exists."]}
 
@@ -110,7 +112,7 @@ class TestUserUpdate:
         user = UserFactory()
         RefreshToken.for_user(user)
 
-        services.user_update(user=user, email="new@example.com")
+        services.user_update(user=user, email="new@example.com", current_password=TEST_PASSWORD)
 
         assert not BlacklistedToken.objects.exists()
         assert OutstandingToken.objects.count() == 1
