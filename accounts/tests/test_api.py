@@ -129,6 +129,21 @@ class TestSignup:
         assert response.json() == {"username": ["A user with that username already exists."]}
         assert User.objects.count() == 1
 
+    @pytest.mark.parametrize(("taken", "asked"), [("Émile", "émile"), ("ΣΩΚΡΑΤΗΣ", "σωκρατης")])
+    def test_duplicate_username_differing_in_the_case_of_other_letters(
+        self, api_client, taken, asked
+    ):
+        # Not only ASCII: SQLite's own LOWER() folds only A-Z (platform_project.sqlite_functions).
+        UserFactory(username=taken, email="first@example.com")
+
+        response = api_client.post("/users/", signup_payload(username=asked))
+        login_as_other_case = login(api_client, asked, TEST_PASSWORD)
+
+        assert response.status_code == 400
+        assert response.json() == {"username": ["A user with that username already exists."]}
+        assert User.objects.count() == 1
+        assert login_as_other_case.json()["username"] == taken
+
     def test_duplicate_email_differing_in_case(self, api_client):
         UserFactory(username="first", email="ada@example.com")
 
