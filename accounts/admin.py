@@ -20,10 +20,9 @@ from django.contrib.auth.forms import (
     UserChangeForm,
 )
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 
 from accounts.models import User
-from accounts.services import user_sessions_end
+from accounts.services import user_sessions_end, users_deactivate
 
 
 def _email_taken(email: str, *, exclude_pk: int | None) -> bool:
@@ -62,7 +61,7 @@ class PlatformAdminPasswordChangeForm(AdminPasswordChangeForm):
     def save(self, commit=True):
         user = super().save(commit=commit)
         if commit:
-            user_sessions_end(user=user)
+            user_sessions_end(user_ids=[user.pk])
         return user
 
 
@@ -139,7 +138,7 @@ class PlatformUserAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             # Closed from the change form: as the deactivate action, its sessions end.
-            user_sessions_end(user=obj)
+            user_sessions_end(user_ids=[obj.pk])
 
     # Accounts with subscription or payment history cannot be deleted (PROTECT): close them.
     actions = ("deactivate",)
@@ -152,12 +151,8 @@ class PlatformUserAdmin(UserAdmin):
         description="Deactivate selected users (no login; history kept)", permissions=["deactivate"]
     )
     def deactivate(self, request, queryset):
-        with transaction.atomic():
-            users = list(queryset.filter(is_active=True))
-            User.objects.filter(pk__in=[user.pk for user in users]).update(is_active=False)
-            for user in users:
-                user_sessions_end(user=user)
-        self.message_user(request, f"Deactivated: {len(users)}.", messages.SUCCESS)
+        deactivated = users_deactivate(user_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Deactivated: {deactivated}.", messages.SUCCESS)
 
     def user_change_password(self, request, id, form_url=""):
         # `change_user` lets platform staff set the account type; it must not let them take over

@@ -1,5 +1,6 @@
 """The accounts app's domain errors: what its services raise for a client to tell apart. The
-API turns each into its status and `{detail, code}` (`platform_project.errors`)."""
+API turns each into its status and `{detail, code}` (`platform_project.exceptions`; the token
+endpoints add `WWW-Authenticate` to a 401 in `accounts.views.AuthViewSet`)."""
 
 from platform_project.errors import Conflict, DomainError
 

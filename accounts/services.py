@@ -12,6 +12,7 @@ field, the same way model validation reports them; the API layer turns them into
 `{field: [messages]}`.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -114,23 +115,26 @@ def user_update(
     confirm_email = False
     if email is not None:
         email = User.objects.normalize_email(email)
+    if password is not None or (email is not None and email != user.email):
+        # Once, whatever changes: each check is an Argon2 hash under the row lock.
+        missing = (
+            "Enter your current password to set a new one."
+            if password is not None
+            else "Enter your current password to change your e-mail."
+        )
+        _check_current_password(user, current_password, missing=missing)
+    if email is not None:
         if email == user.email:
             if user.pending_email:
                 user.pending_email = ""
                 update_fields.append("pending_email")
         else:
-            _check_current_password(
-                user, current_password, missing="Enter your current password to change your e-mail."
-            )
             if selectors.email_taken(email=email, exclude_user_id=user.pk):
                 raise ValidationError({"email": [ValidationError(DUPLICATE_EMAIL, code="unique")]})
             user.pending_email = email
             update_fields.append("pending_email")
             confirm_email = True
     if password is not None:
-        _check_current_password(
-            user, current_password, missing="Enter your current password to set a new one."
-        )
         _validate_password(password, user)
         user.set_password(password)
         update_fields.append("password")
@@ -138,7 +142,7 @@ def user_update(
         return user
     user.save(update_fields=update_fields)
     if "password" in update_fields:
-        user_sessions_end(user=user)
+        user_sessions_end(user_ids=[user.pk])
     if confirm_email:
         _send_email_change_link(user=user)
     return user
@@ -241,7 +245,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    user_sessions_end(user=user)
+    user_sessions_end(user_ids=[user.pk])
     return user
 
 
@@ -365,18 +369,31 @@ def _verified_refresh_token(raw: str) -> RefreshToken:
         raise InvalidRefreshToken() from None
 
 
-def user_sessions_end(*, user: User) -> None:
-    """End every session of `user` (their password was set, or their account closed): blacklist
-    every open refresh token of the user. The password digest already refuses
-    them; blacklisting as well shows the ended sessions in the admin's token lists and keeps them
-    refused should CHECK_REVOKE_TOKEN ever be turned off. Then `sessions_ended`: what holds a
-    token checked earlier (an open chat socket) lets go of it too."""
+@transaction.atomic
+def users_deactivate(*, user_ids: Collection[int]) -> int:
+    """Close these accounts (no login; their history stays, which deleting would not allow) and
+    end their sessions. Answers how many were active. Lock order: the user rows first."""
+    active = list(
+        User.objects.select_for_update()
+        .filter(pk__in=user_ids, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    User.objects.filter(pk__in=active).update(is_active=False)
+    user_sessions_end(user_ids=active)
+    return len(active)
+
+
+def user_sessions_end(*, user_ids: Collection[int]) -> None:
+    """End every session of these users (password set, account closed), in the caller's
+    transaction: blacklist their open refresh tokens (the password digest refuses them already;
+    this shows it in the admin and holds without CHECK_REVOKE_TOKEN), then `sessions_ended`, so
+    what holds a token checked earlier (an open chat socket) lets go of it too."""
     outstanding = OutstandingToken.objects.filter(
-        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+        user_id__in=user_ids, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
     # ignore_conflicts: a concurrent logout may blacklist one of them first (one-to-one key).
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding.only("pk")],
         ignore_conflicts=True,
     )
-    sessions_ended.send(sender=User, user_ids=[user.pk])
+    sessions_ended.send(sender=User, user_ids=list(user_ids))

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 from platform_project.errors import DomainError
-from platform_project.request_log import database_unavailable_response, unavailable_service
+from platform_project.request_log import service_unavailable_response, unavailable_service
 
 logger = logging.getLogger("platform_project.errors")
 
@@ -26,7 +26,7 @@ def api_exception_handler(exc, context):
     if service is not None:
         logger.error("%s unavailable: %s", service, exc)
         set_rollback()
-        return database_unavailable_response()
+        return service_unavailable_response()
     response = exception_handler(exc, context)
     if response is None:
         # Unexpected: log the traceback, answer JSON without it.

@@ -15,7 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 logger = logging.getLogger("platform_project.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-DATABASE_UNAVAILABLE = {
+SERVICE_UNAVAILABLE = {
     "detail": "The service is temporarily unavailable. Try again shortly.",
     "code": "service_unavailable",
 }
@@ -35,8 +35,8 @@ def unavailable_service(exception: BaseException) -> str | None:
     return None
 
 
-def database_unavailable_response() -> JsonResponse:
-    response = JsonResponse(DATABASE_UNAVAILABLE, status=503)
+def service_unavailable_response() -> JsonResponse:
+    response = JsonResponse(SERVICE_UNAVAILABLE, status=503)
     response["Retry-After"] = "5"
     return response
 
@@ -83,10 +83,11 @@ class RequestLogMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        # Outside DRF's views (middleware, the request's transaction); inside them,
-        # platform_project.exceptions answers the same.
+        # Views outside DRF (the admin, the docs pages); DRF's views answer the same through
+        # platform_project.exceptions. Django calls this for what a view raises, not for what a
+        # middleware raises (no middleware here uses the database or the cache before the view).
         service = unavailable_service(exception)
         if service is None:
             return None
         logging.getLogger("platform_project.errors").error("%s unavailable: %s", service, exception)
-        return database_unavailable_response()
+        return service_unavailable_response()

@@ -23,8 +23,12 @@ CACHE_SECONDS = 30
 
 
 def catalogue_changed() -> None:
-    """A plan or professional changed: once the transaction commits, readers build new pages."""
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+    """A plan or professional changed: once the transaction commits, readers build new pages.
+
+    `robust`: the write has committed by then, so a cache that cannot be reached is logged, not
+    raised (the request would answer 503 "try again" for a change that stands); the stale pages
+    expire on their own within `CACHE_SECONDS`."""
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None), robust=True)
 
 
 def _version() -> str:

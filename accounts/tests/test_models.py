@@ -1,7 +1,7 @@
 """Database rules of the User table. They hold on SQLite and on MariaDB, whatever the caller."""
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
@@ -71,3 +71,32 @@ def test_natural_key_lookup_is_case_insensitive():
 def test_natural_key_lookup_of_unknown_username():
     with pytest.raises(User.DoesNotExist):
         User.objects.get_by_natural_key("nobody")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="only SQLite's built-in LOWER() folds ASCII alone"
+)
+def test_rows_stored_under_sqlite_s_ascii_lower_are_refolded_by_the_migration():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    refold = import_module("accounts.migrations.0003_refold_lowered_columns_on_sqlite").refold
+    raw = connection.connection
+    # SQLite's own LOWER(), as before the migration: A-Z only.
+    ascii_lower = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+    raw.create_function("LOWER", 1, lambda value: value.translate(ascii_lower), deterministic=True)
+    try:
+        user = UserFactory(username="Émile", email="Émile@example.com")
+    finally:
+        from platform_project.sqlite_functions import _use_unicode_lower
+
+        _use_unicode_lower(sender=None, connection=connection)
+    user.refresh_from_db()
+    assert user.username_lower == "Émile"  # missed by lookups that lower their input now
+
+    refold(apps, connection.schema_editor())
+
+    user.refresh_from_db()
+    assert (user.username_lower, user.email_lower) == ("émile", "émile@example.com")
+    assert User.objects.get_by_natural_key("ÉMILE") == user

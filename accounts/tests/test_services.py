@@ -85,6 +85,43 @@ class TestUserUpdate:
 
         assert messages(exc_info) == {"email": ["A user with that email already exists."]}
 
+    @pytest.mark.parametrize(
+        ("current_password", "outcome"),
+        [
+            ("wrong", {"current_password": ["Your current password is incorrect."]}),
+            (TEST_PASSWORD, None),
+        ],
+        ids=["wrong", "right"],
+    )
+    def test_a_new_email_and_password_together_check_the_current_one_once(
+        self, monkeypatch, current_password, outcome
+    ):
+        checks = []
+        check = services.check_password
+        monkeypatch.setattr(
+            services, "check_password", lambda *args: checks.append(args) or check(*args)
+        )
+        user = UserFactory(email="ada@example.com")
+
+        try:
+            services.user_update(
+                user=user,
+                email="new@example.com",
+                password=NEW_PASSWORD,
+                current_password=current_password,
+            )
+            result = None
+        except ValidationError as exc:
+            result = exc.message_dict
+
+        assert (len(checks), result) == (1, outcome)
+        user.refresh_from_db()
+        changed = outcome is None
+        assert (user.pending_email, user.check_password(NEW_PASSWORD)) == (
+            "new@example.com" if changed else "",
+            changed,
+        )
+
     def test_password_change_revokes_every_session_of_the_user(self):
         user = UserFactory()
         tokens = [RefreshToken.for_user(user) for _ in range(2)]

@@ -170,3 +170,23 @@ def test_a_browsed_page_is_cached_under_its_page_and_ordering(
         again = api_client.get("/plans/?ordering=-price&page=1")
 
     assert again.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cache_out_of_reach_after_the_commit_does_not_fail_the_write(settings, caplog):
+    # The new catalogue version is set after the commit: the write stands, so the answer must
+    # not be a 503 "try again" (a retry would write twice). The failure is logged.
+    plan = PlanFactory(name="Python")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+
+    with caplog.at_level("ERROR", logger="django.db.backends.base"):
+        professional_set_verified(professional=plan.professional, verified=False)
+
+    plan.professional.refresh_from_db()
+    assert plan.professional.is_verified is False
+    assert any("on_commit" in record.getMessage() for record in caplog.records)
