@@ -35,7 +35,7 @@ def start_live_server(env: dict, port: int, logfile, *, asgi: bool) -> subproces
         port,
         logfile,
         app="platform_project.asgi:application" if asgi else "platform_project.wsgi",
-        probe="/readyz",
+        probe="/readyz/live" if asgi else "/readyz",
         extra_args=("--log-level", "warning"),
     )
 

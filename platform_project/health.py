@@ -39,9 +39,39 @@ def healthz(request):
 
 
 def readyz(request):
-    """Ready for traffic: the database answers, every migration is applied, the cache
-    (CACHE_URL: throttles and page caches) answers and the channel layer of live delivery
-    (Redis, or the in-process layer) answers."""
+    """Ready for REST traffic: the database answers, every migration is applied and the cache
+    (CACHE_URL: throttles and page caches) answers.
+
+    The channel layer is not asked: REST keeps answering while it is down (a failed publish is
+    logged, the write stands), so a load balancer must not take REST out for it. The socket
+    server's probe is `readyz_live`."""
+    return _unready() or JsonResponse({"status": "ready"})
+
+
+def readyz_live(request):
+    """Ready for socket traffic: all that `readyz` asks, and the channel layer of live delivery
+    (Redis, or the in-process layer) answers: without it a socket would hear nothing."""
+    unready = _unready()
+    if unready is not None:
+        return unready
+    kind = channel_layer_kind()
+    try:
+        async_to_sync(_probe_channel_layer)()
+    except Exception:  # whatever the layer raises (connection refused, timeout)
+        logger.warning("readyz: the %s channel layer does not answer", kind, exc_info=True)
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "detail": "Channel layer unreachable.",
+                "channel_layer": kind,
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ready", "channel_layer": kind})
+
+
+def _unready() -> JsonResponse | None:
+    """The 503 to answer when the database, the migrations or the cache are not there, or None."""
     global _migrations_checked
     connection = connections[DEFAULT_DB_ALIAS]
     try:
@@ -68,17 +98,4 @@ def readyz(request):
     except Exception:  # whatever the backend raises (connection refused, timeout)
         logger.warning("readyz: the cache does not answer", exc_info=True)
         return JsonResponse({"status": "unavailable", "detail": "Cache unreachable."}, status=503)
-    kind = channel_layer_kind()
-    try:
-        async_to_sync(_probe_channel_layer)()
-    except Exception:  # whatever the layer raises (connection refused, timeout)
-        logger.warning("readyz: the %s channel layer does not answer", kind, exc_info=True)
-        return JsonResponse(
-            {
-                "status": "unavailable",
-                "detail": "Channel layer unreachable.",
-                "channel_layer": kind,
-            },
-            status=503,
-        )
-    return JsonResponse({"status": "ready", "channel_layer": kind})
+    return None

@@ -9,7 +9,7 @@ from django.urls import URLPattern, include, path, register_converter
 from platform_project.converters import IdConverter
 from platform_project.docs_views import RedocView, SchemaView, SwaggerView
 from platform_project.exceptions import safe_methods_only
-from platform_project.health import healthz, readyz
+from platform_project.health import healthz, readyz, readyz_live
 
 # <id:...> in every app's routes: digits that fit the column, else a plain 404.
 register_converter(IdConverter, "id")
@@ -51,6 +51,7 @@ urlpatterns = [
         [
             path("healthz", safe_methods_only(healthz), name="healthz"),
             path("readyz", safe_methods_only(readyz), name="readyz"),
+            path("readyz/live", safe_methods_only(readyz_live), name="readyz-live"),
             path("schema", safe_methods_only(SchemaView.as_view()), name="schema"),
             # The split view serves Swagger UI's init script as a file (/docs?script), so the
             # page runs under a script-src 'self' policy; ReDoc without the third-party fonts

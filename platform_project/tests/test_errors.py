@@ -171,7 +171,9 @@ def test_valid_astral_characters_still_parse(api_client):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/docs", "/redoc", "/schema", "/healthz", "/readyz"])
+@pytest.mark.parametrize(
+    "path", ["/docs", "/redoc", "/schema", "/healthz", "/readyz", "/readyz/live"]
+)
 @pytest.mark.parametrize("method", ["post", "options", "delete"])
 def test_docs_and_probes_answer_other_methods_with_json_405(client, path, method):
     response = getattr(client, method)(path)

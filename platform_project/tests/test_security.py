@@ -190,10 +190,20 @@ class TestSecurityHeaders:
         )
         assert "Strict-Transport-Security" in response.headers
 
-    def test_probes_are_never_redirected(self, client):
+    @pytest.mark.django_db
+    @pytest.mark.parametrize(
+        ("path", "body"),
+        [
+            ("/healthz", {"status": "ok"}),
+            ("/readyz", {"status": "ready"}),
+            ("/readyz/live/", {"status": "ready", "channel_layer": "in-memory"}),
+        ],
+    )
+    def test_probes_are_never_redirected(self, client, settings, path, body):
         # Load balancers probe the backend over plain HTTP.
-        response = client.get("/healthz")
-        assert (response.status_code, response.json()) == (200, {"status": "ok"})
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        response = client.get(path)
+        assert (response.status_code, response.json()) == (200, body)
 
     @pytest.mark.django_db
     def test_admin_login_cookies_are_secure_and_http_only(self, client, staff_user):
