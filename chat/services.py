@@ -1,4 +1,5 @@
-"""Writes of the chat app. Lock order: channel row, then membership rows."""
+"""Writes of the chat app. Lock order: channel row, then its direct-channel row, then membership
+rows."""
 
 import unicodedata
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from chat.models import (
 )
 from chat.selectors import (
     channel_entitlement,
+    channel_get,
     membership_read_state,
     newest_visible_message_id,
     own_newest_seq,
@@ -91,7 +93,10 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
     The lock makes seq gap-free in commit order; the same transaction stamps the channel's last
     activity and newest message and moves the sender's read mark to the new message (so the
     sender's own messages never count as unread: see `selectors.unread_count_expression`).
-    Entitlement is checked here, so no caller can skip it. Lock order: channel, then membership.
+    Entitlement is checked here, so no caller can skip it, and under the channel row's lock,
+    from a fresh read: a post that waited for the lock sees a block, or the end of a
+    subscription, that committed meanwhile (blocking takes the same lock, so a block answered
+    before a post commits refuses it). Lock order: channel, then membership.
     """
     text = content.strip()
     if message_text_blank(text):
@@ -100,16 +105,17 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         raise ValidationFailed(
             f"A message has at most {MESSAGE_MAX_LENGTH} characters.", code="max_length"
         )
-    entitlement = channel_entitlement(user=sender, channel=channel)
-    if entitlement.can_read and channel.is_direct and channel.direct.is_blocked:
-        # Not who blocked it: the code is all either side learns.
-        raise Forbidden("This conversation is blocked.", code="blocked")
-    if not entitlement.can_post:
-        raise Forbidden("You cannot post in this channel.", code="cannot_post")
     try:
         locked = ChatChannel.objects.select_for_update().get(pk=channel.pk)
     except ChatChannel.DoesNotExist:  # deleted since the caller read it
         raise NotFound("Channel not found.", code="channel_not_found") from None
+    current = channel_get(channel_id=channel.pk)  # what the entitlement reads, as of now
+    entitlement = channel_entitlement(user=sender, channel=current)
+    if entitlement.can_read and current.is_direct and current.direct.is_blocked:
+        # Not who blocked it: the code is all either side learns.
+        raise Forbidden("This conversation is blocked.", code="blocked")
+    if not entitlement.can_post:
+        raise Forbidden("You cannot post in this channel.", code="cannot_post")
     # The time is read once the lock is held, so times follow seqs.
     message = ChatMessage.objects.create(
         channel=locked,
@@ -320,6 +326,9 @@ def direct_channel_set_blocked(*, channel: ChatChannel, user: User, blocked: boo
     may post (`message_post` answers `blocked`); only the side that blocked can lift its block."""
     if not channel.is_direct:
         raise ValidationFailed("Only direct conversations can be blocked.", code="not_direct")
+    # The channel row first (the lock order): a post holding it finishes before the block, and
+    # one waiting for it sees the block (message_post checks under that lock).
+    ChatChannel.objects.select_for_update().filter(pk=channel.pk).values_list("pk").get()
     direct = DirectChannel.objects.select_for_update().get(pk=channel.pk)
     if user.pk == direct.user_low_id:
         direct.blocked_by_low = blocked

@@ -12,9 +12,17 @@ from django.db import OperationalError, connection, transaction
 
 from accounts.tests.factories import UserFactory
 from chat.models import ChannelMembership, ChannelType, ChatChannel, ChatMessage, MembershipRole
-from chat.services import channel_mark_read, course_channel_ensure, message_post
+from chat.selectors import channel_get
+from chat.services import (
+    channel_mark_read,
+    course_channel_ensure,
+    direct_channel_open,
+    direct_channel_set_blocked,
+    message_post,
+)
 from chat.tests.conftest import course_channel, subscribe
-from platform_project.errors import NotFound
+from platform_project.errors import Forbidden, NotFound
+from subscriptions.services import subscription_cancel
 from subscriptions.tests.factories import PlanFactory
 
 pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
@@ -330,3 +338,106 @@ def test_concurrent_opens_of_a_direct_channel_from_both_sides_make_one():
         ChannelMembership.objects.filter(channel_id=direct.pk).values_list("user_id", flat=True)
     ) == sorted([learner.pk, professional_user.pk])
     assert ChatChannel.objects.filter(channel_type=ChannelType.DIRECT_MESSAGE).count() == 1
+
+
+def _start(job: Callable[[], object], results: dict, name: str) -> threading.Thread:
+    """Run `job` in a thread of its own; `results[name]` gets its error, or None."""
+
+    def run():
+        try:
+            job()
+            results[name] = None
+        except BaseException as exc:  # asserted by the test
+            results[name] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@contextlib.contextmanager
+def _channel_row_held(channel_id: int):
+    """Another connection holds the channel row (as a post in progress does) until the block
+    ends; yields that connection."""
+    holder = _holder_connection()
+    try:
+        holder.cursor().execute(
+            "SELECT id FROM chat_channels WHERE id = %s FOR UPDATE", [channel_id]
+        )
+        yield holder
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def _wait_for_lock_waits(holder, count: int) -> None:
+    """Until `count` transactions wait for a row lock (the threads have reached their lock)."""
+    cursor = holder.cursor()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'"
+        )
+        if cursor.fetchone()[0] >= count:
+            return
+        # Slower than 0.1 s: InnoDB refreshes these tables only when they were not read for
+        # that long, so a faster loop would keep reading the same stale copy.
+        time.sleep(0.2)
+    cursor.execute("SELECT trx_state, trx_query FROM information_schema.INNODB_TRX")
+    raise AssertionError(f"{count} lock waits expected: {cursor.fetchall()}")
+
+
+def test_a_post_waiting_behind_a_block_is_refused_and_a_block_waits_for_a_post_in_progress():
+    # The posting service checks entitlement and blocks under the channel row's lock, which
+    # blocking takes too: a block answered before a post commits always refuses that post.
+    plan, learner = PlanFactory(), UserFactory()
+    subscribe(learner, plan)
+    professional = plan.professional.user
+    dm, _ = direct_channel_open(user=learner, peer_id=professional.pk)
+    results: dict = {}
+
+    with _channel_row_held(dm.pk) as holder:  # another post in progress
+        block = _start(
+            lambda: direct_channel_set_blocked(
+                channel=channel_get(channel_id=dm.pk), user=professional, blocked=True
+            ),
+            results,
+            "block",
+        )
+        _wait_for_lock_waits(holder, 1)  # the block waits for the post in progress
+        post = _start(
+            lambda: message_post(
+                channel=channel_get(channel_id=dm.pk), sender=learner, content="x"
+            ),
+            results,
+            "post",
+        )
+        _wait_for_lock_waits(holder, 2)  # the learner's post waits behind the block
+    block.join(10)
+    post.join(10)
+
+    assert results["block"] is None
+    assert (type(results["post"]), results["post"].code) == (Forbidden, "blocked")
+    assert not ChatMessage.objects.filter(channel_id=dm.pk).exists()
+
+
+def test_a_post_waiting_for_the_channel_row_sees_a_cancellation_committed_meanwhile():
+    learner, channel = _learner_in_a_course()
+    results: dict = {}
+
+    with _channel_row_held(channel.pk) as holder:
+        post = _start(
+            lambda: message_post(
+                channel=channel_get(channel_id=channel.pk), sender=learner, content="x"
+            ),
+            results,
+            "post",
+        )
+        _wait_for_lock_waits(holder, 1)
+        subscription_cancel(subscription=learner.subscriptions.get())
+    post.join(10)
+
+    assert (type(results["post"]), results["post"].code) == (Forbidden, "cannot_post")
+    assert not ChatMessage.objects.filter(channel_id=channel.pk).exists()
