@@ -1,5 +1,4 @@
-"""The chat socket, `/ws/chat` (SPEC §7): one socket per device, carrying every channel of its
-user.
+"""The chat socket, `/ws/chat` (SPEC §7): one socket per device, carrying every channel of its user.
 
 Handshake: the client offers the `chat.v1` subprotocol (refused with HTTP 403 otherwise) and
 its credentials (`chat.live_auth`). Without valid ones the socket is accepted and closed at once
@@ -17,7 +16,7 @@ out of order or twice, and `resume` replays from the database what the socket ha
 Slow clients: one task per socket (`_pump`) does everything that writes to the socket, in order,
 from a queue that the channel-layer handlers only append to. A client that does not read fills
 that queue; past INBOX_LIMIT the socket is closed (CLOSE_TOO_SLOW) and the client resumes on
-reconnecting. Nobody else waits for it.
+reconnecting. Nobody else waits for it. A client frame met by an outage gets `service_unavailable`.
 """
 
 import asyncio
@@ -34,6 +33,7 @@ from django.core.cache import cache
 
 from chat import events, live_frames, live_reads
 from chat.live_auth import identify, still_identified
+from platform_project.request_log import unavailable_service
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +332,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._typing(frame)
         except live_frames.FrameError as refused:
             await self.send(text_data=live_frames.error(refused.code, refused.detail))
+        except Exception as failed:
+            if unavailable_service(failed) is None:
+                raise
+            logger.warning("chat socket of user %s: %s", self.user.pk, failed)
+            await self.send(text_data=live_frames.UNAVAILABLE)
 
     async def _replay(self, channel_id: int, last_seq: int) -> None:
         """Send what the socket has not sent of the channel after `last_seq`, in order."""

@@ -18,6 +18,11 @@ def error(code: str, detail: str) -> str:
     return events.encode({"type": "error", "code": code, "detail": detail})
 
 
+# The database or the cache out of reach while a client frame was answered: the socket stays,
+# as REST answers 503 and keeps serving.
+UNAVAILABLE = error("service_unavailable", "The service is temporarily unavailable.")
+
+
 def resync(channel_id: int, from_seq: int) -> str:
     return events.encode({"type": "resync", "channel_id": channel_id, "from_seq": from_seq})
 

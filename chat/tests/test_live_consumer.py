@@ -513,6 +513,28 @@ async def test_bad_client_frames_get_an_error_and_the_socket_stays(live, sent, c
     assert (await frame(socket))["seq"] == 1
 
 
+async def test_a_cache_out_of_reach_answers_an_error_and_the_socket_stays(live, settings):
+    channel = live["channel"]
+    socket, _ = await connect(live["learner"])
+    # The typing limit lives in the cache; nothing listens on port 1.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+
+    await send(socket, {"type": "typing", "channel_id": channel.pk})
+
+    assert await frame(socket) == {
+        "type": "error",
+        "code": "service_unavailable",
+        "detail": "The service is temporarily unavailable.",
+    }
+    await in_thread(post)(channel, live["professional"])
+    assert (await frame(socket))["seq"] == 1
+
+
 async def test_typing_in_someone_elses_channel_is_refused(live):
     socket, _ = await connect(live["outsider"])
     await send(socket, {"type": "typing", "channel_id": live["channel"].pk})
