@@ -105,11 +105,9 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         raise ValidationFailed(
             f"A message has at most {MESSAGE_MAX_LENGTH} characters.", code="max_length"
         )
-    try:
-        locked = ChatChannel.objects.select_for_update().get(pk=channel.pk)
-    except ChatChannel.DoesNotExist:  # deleted since the caller read it
-        raise NotFound("Channel not found.", code="channel_not_found") from None
-    current = channel_get(channel_id=channel.pk)  # what the entitlement reads, as of now
+    _channel_lock(channel_id=channel.pk)
+    # Read once the lock is held: the seq to take, and what the entitlement reads, as of now.
+    current = channel_get(channel_id=channel.pk)
     entitlement = channel_entitlement(user=sender, channel=current)
     if entitlement.can_read and current.is_direct and current.direct.is_blocked:
         # Not who blocked it: the code is all either side learns.
@@ -118,20 +116,27 @@ def message_post(*, channel: ChatChannel, sender: User, content: str) -> ChatMes
         raise Forbidden("You cannot post in this channel.", code="cannot_post")
     # The time is read once the lock is held, so times follow seqs.
     message = ChatMessage.objects.create(
-        channel=locked,
-        seq=locked.last_seq + 1,
+        channel=current,
+        seq=current.last_seq + 1,
         sender=sender,
         content=text,
         created_at=timezone.now(),
     )
-    ChatChannel.objects.filter(pk=locked.pk).update(
+    ChatChannel.objects.filter(pk=current.pk).update(
         last_seq=message.seq, last_activity_at=message.created_at, last_message=message
     )
-    ChannelMembership.objects.filter(channel_id=locked.pk, user=sender).update(
+    ChannelMembership.objects.filter(channel_id=current.pk, user=sender).update(
         last_read_seq=message.seq
     )
     events.message_created(message)
     return message
+
+
+def _channel_lock(*, channel_id: int) -> None:
+    """Take the channel row's lock (the first in the chat lock order) for the caller's
+    transaction; 404 when the channel was deleted since the caller read it."""
+    if not ChatChannel.objects.select_for_update().filter(pk=channel_id).values_list("pk"):
+        raise NotFound("Channel not found.", code="channel_not_found")
 
 
 @dataclass(frozen=True)
@@ -328,7 +333,7 @@ def direct_channel_set_blocked(*, channel: ChatChannel, user: User, blocked: boo
         raise ValidationFailed("Only direct conversations can be blocked.", code="not_direct")
     # The channel row first (the lock order): a post holding it finishes before the block, and
     # one waiting for it sees the block (message_post checks under that lock).
-    ChatChannel.objects.select_for_update().filter(pk=channel.pk).values_list("pk").get()
+    _channel_lock(channel_id=channel.pk)
     direct = DirectChannel.objects.select_for_update().get(pk=channel.pk)
     if user.pk == direct.user_low_id:
         direct.blocked_by_low = blocked
